@@ -1,0 +1,92 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"accgen/core"
+)
+
+// invariant is one ledger check: a query that returns one human-readable
+// line per violation and nothing when the invariant holds.
+type invariant struct {
+	name  string
+	query string
+}
+
+// invariants are the ledger's promises (design.md "Money"). Order matters
+// only for the report.
+var invariants = []invariant{
+	{"transactions balance to zero", `
+		SELECT format('transaction %s (%s): entries sum to %s over %s entries', t.id, t.reference, COALESCE(SUM(e.amount), 0), COUNT(e.id))
+		FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id
+		GROUP BY t.id HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.id) < 2`},
+	{"entries match their transaction's amount", `
+		SELECT format('transaction %s (%s): amount %s but wallet entry %s', t.id, t.reference, t.amount, e.amount)
+		FROM ledger_transactions t
+		JOIN ledger_entries e ON e.transaction_id = t.id
+		JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = 'wallet'
+		WHERE abs(e.amount) <> t.amount OR a.user_id <> t.user_id`},
+	{"account balance equals the sum of its entries", `
+		SELECT format('account %s: balance %s, entries sum to %s', a.code, a.balance, COALESCE(SUM(e.amount), 0))
+		FROM ledger_accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id
+		GROUP BY a.id HAVING a.balance <> COALESCE(SUM(e.amount), 0)`},
+	{"entry chain is continuous", `
+		SELECT format('account %s: entry %s records balance %s, running sum is %s', account_id, id, balance_after, running)
+		FROM (SELECT e.account_id, e.id, e.balance_after,
+		             SUM(e.amount) OVER (PARTITION BY e.account_id ORDER BY e.id) AS running
+		      FROM ledger_entries e) x
+		WHERE running <> balance_after`},
+	{"no negative balance", `
+		SELECT format('account %s has negative balance %s', code, balance)
+		FROM ledger_accounts WHERE kind <> 'funding' AND balance < 0`},
+	{"money is conserved", `
+		SELECT format('all balances sum to %s, not 0', SUM(balance))
+		FROM ledger_accounts HAVING SUM(balance) <> 0`},
+	{"refunds mirror what they reverse", `
+		SELECT format('refund %s reverses %s (%s %s for user %s) with %s for user %s', r.reference, o.reference, o.kind, o.amount, o.user_id, r.amount, r.user_id)
+		FROM ledger_transactions r JOIN ledger_transactions o ON o.id = r.reverses_id
+		WHERE o.kind NOT IN ('purchase', 'deduct') OR o.amount <> r.amount OR o.user_id <> r.user_id`},
+	{"every user has a wallet", `
+		SELECT format('user %s has no wallet', u.id)
+		FROM users u LEFT JOIN ledger_accounts a ON a.user_id = u.id AND a.kind = 'wallet'
+		WHERE a.id IS NULL`},
+}
+
+// VerifyLedger runs every invariant in one repeatable-read snapshot and
+// returns the violations found (none means the ledger is sound).
+func (db *DB) VerifyLedger(ctx context.Context) ([]core.Violation, error) {
+	tx, err := db.pool.BeginTx(ctx, pgxRepeatableReadReadOnly)
+	if err != nil {
+		return nil, fmt.Errorf("verify ledger: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var out []core.Violation
+	for _, inv := range invariants {
+		rows, err := tx.Query(ctx, inv.query)
+		if err != nil {
+			return nil, fmt.Errorf("verify ledger: %s: %w", inv.name, err)
+		}
+		for rows.Next() {
+			var detail string
+			if err := rows.Scan(&detail); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("verify ledger: %s: %w", inv.name, err)
+			}
+			out = append(out, core.Violation{Check: inv.name, Detail: detail})
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("verify ledger: %s: %w", inv.name, err)
+		}
+	}
+	return out, nil
+}
+
+// InvariantNames lists the checks VerifyLedger runs, for its report.
+func InvariantNames() []string {
+	var names []string
+	for _, inv := range invariants {
+		names = append(names, inv.name)
+	}
+	return names
+}
