@@ -134,4 +134,3 @@ var _ core.Transactor = (*DB)(nil)
 
 // pgxRepeatableReadReadOnly gives a consistent read-only snapshot.
 var pgxRepeatableReadReadOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-

@@ -1,0 +1,113 @@
+package redis
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"golang.org/x/time/rate"
+
+	"accgen/core"
+)
+
+// RateLimiter is a GCRA limiter shared by every instance through Redis
+// (go-redis/redis_rate). When Redis does not answer within a few
+// milliseconds it falls back to an in-process limiter with the same
+// allowance, so an outage neither blocks the API nor lifts the limit.
+type RateLimiter struct {
+	limiter  *redis_rate.Limiter
+	client   *Client
+	limit    core.RateLimit
+	timeout  time.Duration
+	logger   *slog.Logger
+	fallback *localLimiter
+}
+
+var _ core.RateLimiter = (*RateLimiter)(nil)
+
+// NewRateLimiter returns a limiter allowing limit per key.
+func NewRateLimiter(c *Client, limit core.RateLimit, logger *slog.Logger) *RateLimiter {
+	return &RateLimiter{
+		limiter:  redis_rate.NewLimiter(c.rdb),
+		client:   c,
+		limit:    limit,
+		timeout:  50 * time.Millisecond,
+		logger:   logger,
+		fallback: newLocalLimiter(limit),
+	}
+}
+
+// Allow implements core.RateLimiter.
+func (l *RateLimiter) Allow(ctx context.Context, key string) (core.RateDecision, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	res, err := l.limiter.Allow(ctx, l.client.key("rate", key), redis_rate.Limit{
+		Rate: l.limit.Requests, Burst: l.limit.Requests, Period: l.limit.Period,
+	})
+	if err != nil {
+		l.logger.WarnContext(ctx, "rate limiter falling back to in-process limits", "err", err)
+		return l.fallback.allow(key), nil
+	}
+	d := core.RateDecision{
+		Allowed:    res.Allowed > 0,
+		Limit:      l.limit,
+		Remaining:  res.Remaining,
+		ResetAfter: res.ResetAfter,
+	}
+	if !d.Allowed {
+		d.RetryAfter = res.RetryAfter
+	}
+	return d, nil
+}
+
+// localLimiter is the in-process fallback: one token bucket per key, idle
+// buckets pruned so a flood of keys cannot grow memory without bound.
+type localLimiter struct {
+	mu      sync.Mutex
+	limit   core.RateLimit
+	buckets map[string]*localBucket
+	pruned  time.Time
+}
+
+type localBucket struct {
+	lim  *rate.Limiter
+	used time.Time
+}
+
+func newLocalLimiter(limit core.RateLimit) *localLimiter {
+	return &localLimiter{limit: limit, buckets: map[string]*localBucket{}}
+}
+
+func (l *localLimiter) allow(key string) core.RateDecision {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.pruned) > time.Minute {
+		for k, b := range l.buckets {
+			if now.Sub(b.used) > l.limit.Period*2 {
+				delete(l.buckets, k)
+			}
+		}
+		l.pruned = now
+	}
+	b, ok := l.buckets[key]
+	if !ok {
+		every := rate.Every(l.limit.Period / time.Duration(l.limit.Requests))
+		b = &localBucket{lim: rate.NewLimiter(every, l.limit.Requests)}
+		l.buckets[key] = b
+	}
+	b.used = now
+	r := b.lim.ReserveN(now, 1)
+	d := core.RateDecision{Limit: l.limit}
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now)
+		d.RetryAfter = delay
+	} else {
+		d.Allowed = true
+	}
+	d.Remaining = int(math.Max(0, math.Floor(b.lim.TokensAt(now))))
+	return d
+}

@@ -1,0 +1,59 @@
+package redis_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"accgen/core"
+	"accgen/storage/redis"
+	"accgen/storage/redis/redistest"
+)
+
+func TestRateLimiterTripsAndRecovers(t *testing.T) {
+	t.Parallel()
+	c := redistest.New(t)
+	l := redis.NewRateLimiter(c, core.RateLimit{Requests: 5, Period: time.Second}, slog.New(slog.DiscardHandler))
+	ctx := context.Background()
+	for i := range 5 {
+		d, err := l.Allow(ctx, "key-a")
+		require.NoError(t, err)
+		require.True(t, d.Allowed, "request %d", i)
+		require.Equal(t, 4-i, d.Remaining)
+	}
+	d, err := l.Allow(ctx, "key-a")
+	require.NoError(t, err)
+	require.False(t, d.Allowed)
+	require.Positive(t, d.RetryAfter)
+	require.LessOrEqual(t, d.RetryAfter, 250*time.Millisecond)
+
+	other, err := l.Allow(ctx, "key-b")
+	require.NoError(t, err)
+	require.True(t, other.Allowed, "keys are limited separately")
+
+	time.Sleep(d.RetryAfter + 20*time.Millisecond)
+	d, err = l.Allow(ctx, "key-a")
+	require.NoError(t, err)
+	require.True(t, d.Allowed, "recovers after RetryAfter")
+}
+
+// With Redis gone the limiter keeps limiting in-process instead of failing.
+func TestRateLimiterFallsBackWhenRedisIsDown(t *testing.T) {
+	t.Parallel()
+	c := redistest.New(t)
+	l := redis.NewRateLimiter(c, core.RateLimit{Requests: 3, Period: time.Minute}, slog.New(slog.DiscardHandler))
+	require.NoError(t, c.Close()) // every command now fails
+	ctx := context.Background()
+	for range 3 {
+		d, err := l.Allow(ctx, "k")
+		require.NoError(t, err)
+		require.True(t, d.Allowed)
+	}
+	d, err := l.Allow(ctx, "k")
+	require.NoError(t, err)
+	require.False(t, d.Allowed)
+	require.Greater(t, d.RetryAfter, 10*time.Second)
+}
