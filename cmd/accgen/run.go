@@ -10,12 +10,13 @@ const usage = `usage: accgen <command> [flags]
 
 commands:
   serve [--demo]                 run the HTTP API, the stub endpoint, the bot and the workers
-  migrate                        apply database migrations and exit
+  migrate [--create-database]    apply database migrations and exit
   keygen                         print a new random ACCGEN_ENCRYPTION_KEY
   admin user create --telegram-id N [--username U]
   admin apikey create --user ID [--name NAME]
   admin topup --user ID --amount 5000 [--reference R]
   ledger verify                  check every ledger invariant; exit 1 on any violation
+  healthcheck                    exit 0 when the local server's /healthz answers (for containers)
 
 configuration comes from ACCGEN_* environment variables (see README.md).
 `
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdAdmin(ctx, rest, getenv, stdout, stderr)
 	case "ledger":
 		return cmdLedger(ctx, rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

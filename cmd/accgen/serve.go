@@ -64,14 +64,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	logger.Info("listening", "addr", ln.Addr().String())
-	if hooks.onListen != nil {
-		hooks.onListen(ln.Addr())
-	}
 	if *demo {
 		if err := setupDemo(ctx, a, ln.Addr(), stdout); err != nil {
 			ln.Close()
 			return err
 		}
+	}
+	if hooks.onListen != nil {
+		hooks.onListen(ln.Addr())
 	}
 	srv := &http.Server{
 		Handler:           handler,

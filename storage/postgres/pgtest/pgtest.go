@@ -45,11 +45,22 @@ var (
 // database is dropped when t passes and kept (its URL logged) when t fails.
 func NewURL(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
-	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx) })
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(context.Background()) })
 	if templateErr != nil {
 		t.Fatalf("pgtest: cannot prepare the template database on %s: %v (is PostgreSQL running? `make test` starts one)", redact(ServerURL()), templateErr)
 	}
+	return create(t, "TEMPLATE "+templateName)
+}
+
+// NewEmptyURL creates a fresh database with no schema (for migration tests).
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	return create(t, "")
+}
+
+func create(t testing.TB, options string) string {
+	t.Helper()
+	ctx := context.Background()
 	name := "accgen_test_" + randomHex(8)
 	admin := connect(t, ServerURL())
 	defer admin.Close(ctx)
@@ -57,7 +68,7 @@ func NewURL(t testing.TB) string {
 	for attempt := 0; attempt < 20; attempt++ {
 		// Cloning fails while another session is still connected to the
 		// template (a concurrent package finishing its build); retry.
-		_, err = admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName))
+		_, err = admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s %s`, name, options))
 		if err == nil || !strings.Contains(err.Error(), "being accessed by other users") {
 			break
 		}

@@ -1,0 +1,43 @@
+# acc-gen. `make run` starts the product with a demo key; `make test` runs every test.
+SHELL := /bin/bash
+PG_PORT    ?= 5432
+REDIS_PORT ?= 6379
+HTTP_ADDR  ?= 127.0.0.1:8080
+LOCAL      := .local
+
+export ACCGEN_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:$(PG_PORT)/postgres?sslmode=disable
+export ACCGEN_TEST_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
+
+.PHONY: build test run services stop-services vet fmt compose-config
+
+build:
+	go build -o bin/accgen ./cmd/accgen
+
+services:
+	PG_PORT=$(PG_PORT) REDIS_PORT=$(REDIS_PORT) ACCGEN_TEST_DATABASE_URL= ACCGEN_TEST_REDIS_URL= scripts/services.sh start
+
+stop-services:
+	PG_PORT=$(PG_PORT) REDIS_PORT=$(REDIS_PORT) scripts/services.sh stop
+
+# The whole suite, with the race detector, on real PostgreSQL and Redis.
+test: services
+	go test -race -count=1 ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+
+# The product on this machine: local PostgreSQL and Redis, a demo user with a
+# funded API key printed, the HTTP API on $(HTTP_ADDR).
+run: services build
+	@mkdir -p $(LOCAL)
+	@test -s $(LOCAL)/encryption.key || bin/accgen keygen > $(LOCAL)/encryption.key
+	ACCGEN_DATABASE_URL=postgres://postgres@127.0.0.1:$(PG_PORT)/accgen?sslmode=disable \
+	ACCGEN_REDIS_URL=redis://127.0.0.1:$(REDIS_PORT)/0 \
+	ACCGEN_ENCRYPTION_KEY=$$(cat $(LOCAL)/encryption.key) \
+	ACCGEN_HTTP_ADDR=$(HTTP_ADDR) \
+	ACCGEN_WEBHOOK_ALLOW_PRIVATE=true \
+	bash -c 'bin/accgen migrate --create-database && exec bin/accgen serve --demo'
+
+compose-config:
+	docker compose config --quiet
