@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"strconv"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -16,6 +17,9 @@ type User struct {
 	Referrer   string // /start payload that brought the user, if any
 	CreatedAt  time.Time
 }
+
+// String identifies the user in logs and references.
+func (u User) String() string { return strconv.FormatInt(u.ID, 10) }
 
 // NewUser is what is known when a user first appears.
 type NewUser struct {

@@ -10,6 +10,7 @@ const usage = `usage: accgen <command> [flags]
 
 commands:
   serve [--demo]                 run the HTTP API, the stub endpoint, the bot and the workers
+  sim                            run the upstream SMS-Activate simulator (ACCGEN_SIM_* variables)
   migrate [--create-database]    apply database migrations and exit
   keygen                         print a new random ACCGEN_ENCRYPTION_KEY
   admin user create --telegram-id N [--username U]
@@ -32,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return cmdServe(ctx, rest, getenv, stdout, stderr, serveHooks{})
+	case "sim":
+		return cmdSim(ctx, getenv, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, rest, getenv, stderr)
 	case "keygen":

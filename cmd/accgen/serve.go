@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
+	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"accgen/core"
 	"accgen/core/api"
+	"accgen/core/upstream"
 	"accgen/storage/redis"
 )
 
@@ -22,13 +21,16 @@ type serveHooks struct {
 	onListen func(addr net.Addr)
 }
 
-// shutdownTimeout bounds how long in-flight requests get to finish.
-const shutdownTimeout = 15 * time.Second
+// Background work cadence (polling follows ACCGEN_POLL_INTERVAL).
+const (
+	catalogRefreshEvery = time.Minute
+	sweepEvery          = 5 * time.Second
+)
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, hooks serveHooks) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	demo := fs.Bool("demo", false, "create a funded demo user and print its API key")
+	demo := fs.Bool("demo", false, "run the upstream simulator in-process and print a funded demo API key")
 	if err := fs.Parse(args); err != nil {
 		return usageError("%v", err)
 	}
@@ -36,11 +38,32 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if cfg.UpstreamURL == "" && !*demo {
+		return usageError("ACCGEN_UPSTREAM_URL: is required (or run `accgen serve --demo` with the built-in simulator)")
+	}
 	a, err := openApp(ctx, cfg, logger, true)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+
+	upstreamURL, upstreamKey := cfg.UpstreamURL, cfg.UpstreamAPIKey
+	var simBase string
+	if *demo && upstreamURL == "" {
+		base, stopSim, err := startSim(ctx, getenv, logger)
+		if err != nil {
+			return err
+		}
+		defer stopSim()
+		simBase, upstreamURL, upstreamKey = base, base+"/stubs/handler_api.php", getenv("ACCGEN_SIM_API_KEY")
+		if upstreamKey == "" {
+			upstreamKey = "sim-key"
+		}
+	}
+	sms, catalog, err := startSMS(ctx, a, upstreamURL, upstreamKey, logger)
+	if err != nil {
+		return err
+	}
 
 	rdb, err := redis.New(cfg.RedisURL, "accgen:")
 	if err != nil {
@@ -50,10 +73,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := rdb.Ping(ctx); err != nil {
 		logger.Warn("redis is unreachable; serving with in-process rate limits until it returns", "err", err)
 	}
-
 	restAPI := api.NewHandler(api.Deps{
 		Keys:    a.keys,
 		Wallets: a.ledger,
+		SMS:     sms,
 		Limiter: redis.NewRateLimiter(rdb, cfg.RateLimit, logger),
 		Logger:  logger,
 	})
@@ -65,7 +88,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("listening", "addr", ln.Addr().String())
 	if *demo {
-		if err := setupDemo(ctx, a, ln.Addr(), stdout); err != nil {
+		if err := setupDemo(ctx, a, ln.Addr(), simBase, stdout); err != nil {
 			ln.Close()
 			return err
 		}
@@ -73,31 +96,37 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if hooks.onListen != nil {
 		hooks.onListen(ln.Addr())
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		logger.Info("shutting down; finishing in-flight requests", "timeout", shutdownTimeout)
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), shutdownTimeout)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	})
-	err = g.Wait()
+	var wg sync.WaitGroup
+	wctx, stopWorkers := context.WithCancel(ctx)
+	wg.Go(func() { _ = catalog.Run(wctx, catalogRefreshEvery) })
+	wg.Go(func() { _ = sms.RunWorkers(wctx, a.db, cfg.PollInterval, sweepEvery) })
+	err = serveUntil(ctx, ln, handler, logger)
+	stopWorkers()
+	wg.Wait()
 	logger.Info("stopped")
 	return err
+}
+
+// startSMS builds the upstream client, loads the catalog once (a failure is
+// logged: the background refresh keeps trying) and the SMS engine.
+func startSMS(ctx context.Context, a *app, upstreamURL, upstreamKey string, logger *slog.Logger) (*core.SMS, *core.Catalog, error) {
+	client, err := upstream.New(upstream.Config{BaseURL: upstreamURL, APIKey: upstreamKey, Timeout: 15 * time.Second,
+		Logger: logger.With("component", "upstream")})
+	if err != nil {
+		return nil, nil, fmt.Errorf("ACCGEN_UPSTREAM_URL: %w", err)
+	}
+	provider := upstream.NewProvider(client)
+	catalog := core.NewCatalog(provider, a.db, core.Pricing{
+		FXRate: a.cfg.FXRate, MarkupPercent: a.cfg.MarkupPercent, Step: a.cfg.PriceStep,
+	}, logger)
+	lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := catalog.Refresh(lctx); err != nil {
+		logger.Warn("could not load the upstream catalog; retrying in the background", "err", err)
+	}
+	sms := core.NewSMS(a.db, a.db, a.ledger, catalog, provider, nil, core.SMSConfig{
+		TTL: a.cfg.SMSTTL, RefundCompleted: a.cfg.SMSRefundCompleted,
+	}, logger.With("component", "sms"))
+	return sms, catalog, nil
 }

@@ -28,6 +28,7 @@ type Wallets interface {
 type Deps struct {
 	Keys    Authenticator
 	Wallets Wallets
+	SMS     SMSOrders
 	Limiter core.RateLimiter
 	Logger  *slog.Logger
 }

@@ -93,3 +93,21 @@ func parsePage(r *http.Request) (Page, error) {
 	}
 	return p, nil
 }
+
+// idempotencyKey reads the optional Idempotency-Key header: 1 to 255
+// printable ASCII characters.
+func idempotencyKey(r *http.Request) (string, error) {
+	k := r.Header.Get("Idempotency-Key")
+	if k == "" {
+		return "", nil
+	}
+	if len(k) > 255 {
+		return "", core.ValidationError("Idempotency-Key", "must be at most 255 characters")
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return "", core.ValidationError("Idempotency-Key", "must be printable ASCII")
+		}
+	}
+	return k, nil
+}

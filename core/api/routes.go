@@ -7,4 +7,11 @@ func (h *Handler) routes(d Deps) {
 	auth := func(next http.Handler) http.Handler { return h.authenticate(d.Keys, d.Limiter, next) }
 
 	h.mux.Handle("GET /api/v1/user/balance", auth(h.getBalance(d.Wallets)))
+
+	h.mux.Handle("GET /api/v1/sms/services", auth(h.getSMSServices(d.SMS)))
+	h.mux.Handle("GET /api/v1/sms/stock", auth(h.getSMSStock(d.SMS)))
+	h.mux.Handle("POST /api/v1/sms/orders", auth(h.postSMSOrder(d.SMS)))
+	h.mux.Handle("GET /api/v1/sms/orders", auth(h.listSMSOrders(d.SMS)))
+	h.mux.Handle("GET /api/v1/sms/orders/{id}", auth(h.getSMSOrder(d.SMS)))
+	h.mux.Handle("DELETE /api/v1/sms/orders/{id}", auth(h.cancelSMSOrder(d.SMS)))
 }

@@ -47,6 +47,15 @@ var invariants = []invariant{
 		SELECT format('refund %s reverses %s (%s %s for user %s) with %s for user %s', r.reference, o.reference, o.kind, o.amount, o.user_id, r.amount, r.user_id)
 		FROM ledger_transactions r JOIN ledger_transactions o ON o.id = r.reverses_id
 		WHERE o.kind NOT IN ('purchase', 'deduct') OR o.amount <> r.amount OR o.user_id <> r.user_id`},
+	{"every SMS order is charged once, for its price", `
+		SELECT format('SMS order %s (%s): %s', o.id, o.status,
+		       CASE WHEN t.id IS NULL THEN 'no charge' ELSE format('charge %s %s for user %s, price %s', t.kind, t.amount, t.user_id, o.price_ngn) END)
+		FROM sms_orders o LEFT JOIN ledger_transactions t ON t.reference = o.charge_reference
+		WHERE t.id IS NULL OR t.kind <> 'purchase' OR t.amount <> o.price_ngn OR t.user_id <> o.user_id`},
+	{"SMS orders are refunded exactly when closed without a sale", `
+		SELECT format('SMS order %s is %s but %s', o.id, o.status, CASE WHEN r.id IS NULL THEN 'was not refunded' ELSE 'was refunded' END)
+		FROM sms_orders o LEFT JOIN ledger_transactions r ON r.reference = 'refund:' || o.charge_reference
+		WHERE (o.status IN ('cancelled', 'expired', 'failed')) <> (r.id IS NOT NULL)`},
 	{"every user has a wallet", `
 		SELECT format('user %s has no wallet', u.id)
 		FROM users u LEFT JOIN ledger_accounts a ON a.user_id = u.id AND a.kind = 'wallet'

@@ -1,0 +1,353 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// SMSConfig tunes the SMS engine.
+type SMSConfig struct {
+	TTL             time.Duration // order lifetime (default 20m)
+	RefundCompleted bool          // refund a cancel after the code arrived (the seed's rule)
+	BuyTimeout      time.Duration // bound on the upstream purchase (default 20s)
+	PlacingTimeout  time.Duration // an order placing longer than this was interrupted (default 2m)
+	OrphanGrace     time.Duration // an unowned upstream activation older than this is cancelled (default 1m)
+	Now             func() time.Time
+}
+
+// SMSEvents is told, inside the transaction that records an SMS, that one
+// arrived; consumers (webhooks, the bot) enqueue their durable work there so
+// nothing is lost if the process dies right after.
+type SMSEvents interface {
+	SMSReceived(ctx context.Context, o SMSOrder, m SMSMessage) error
+}
+
+// SMS sells verification numbers: placement, cancel, another SMS, finish,
+// polling upstream for codes, and the sweeper that expires and repairs.
+type SMS struct {
+	tx       Transactor
+	store    SMSStore
+	ledger   *Ledger
+	catalog  *Catalog
+	provider Provider
+	events   SMSEvents
+	cfg      SMSConfig
+	logger   *slog.Logger
+}
+
+// NewSMS returns the SMS engine. events may be nil.
+func NewSMS(tx Transactor, store SMSStore, ledger *Ledger, catalog *Catalog, provider Provider, events SMSEvents, cfg SMSConfig, logger *slog.Logger) *SMS {
+	if cfg.TTL <= 0 {
+		cfg.TTL = 20 * time.Minute
+	}
+	if cfg.BuyTimeout <= 0 {
+		cfg.BuyTimeout = 20 * time.Second
+	}
+	if cfg.PlacingTimeout <= 0 {
+		cfg.PlacingTimeout = 2 * time.Minute
+	}
+	if cfg.OrphanGrace <= 0 {
+		cfg.OrphanGrace = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &SMS{tx: tx, store: store, ledger: ledger, catalog: catalog, provider: provider, events: events, cfg: cfg, logger: logger}
+}
+
+// Catalog returns the catalog the engine sells from.
+func (s *SMS) Catalog() *Catalog { return s.catalog }
+
+// SetEvents installs the SMS event consumer (wiring order convenience).
+func (s *SMS) SetEvents(e SMSEvents) { s.events = e }
+
+// Scope is who is asking: a user, narrowed to one API key for API callers
+// (orders are visible only to the key that placed them).
+type Scope struct {
+	UserID   int64
+	APIKeyID int64 // 0: every order of the user (the bot)
+}
+
+func (sc Scope) allows(o SMSOrder) bool {
+	return o.UserID == sc.UserID && (sc.APIKeyID == 0 || o.APIKeyID == sc.APIKeyID)
+}
+
+// PlaceSMSParams is an order request.
+type PlaceSMSParams struct {
+	Scope
+	Source         OrderSource
+	ServiceID      string
+	CountryID      int
+	MaxPrice       *decimal.Decimal // refuse when our price is higher
+	IdempotencyKey string
+	TelegramChatID int64
+}
+
+// PriceAboveMaxError refuses an order whose price exceeds the client's maximum.
+type PriceAboveMaxError struct {
+	Price decimal.Decimal
+}
+
+func (e *PriceAboveMaxError) Error() string {
+	return fmt.Sprintf("the price is %s, above the maximum given", FormatNGN(e.Price))
+}
+
+// Fingerprint is the SHA-256 of a request's defining fields, compared when an
+// idempotency key is reused.
+func Fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Place buys a number: the order and its charge are committed first, then
+// the number is bought upstream and recorded; if upstream refuses, the
+// charge is refunded in the same step. A repeated idempotency key returns
+// the first order (replayed true).
+func (s *SMS) Place(ctx context.Context, p PlaceSMSParams) (SMSOrder, bool, error) {
+	offer, err := s.catalog.Snapshot().FindOffer(p.ServiceID, p.CountryID)
+	if err != nil {
+		return SMSOrder{}, false, err
+	}
+	if p.MaxPrice != nil && offer.Price.GreaterThan(*p.MaxPrice) {
+		return SMSOrder{}, false, &PriceAboveMaxError{Price: offer.Price}
+	}
+	fp := Fingerprint(p.ServiceID, fmt.Sprint(p.CountryID))
+	if p.IdempotencyKey != "" {
+		if o, replayed, err := s.replay(ctx, p, fp); replayed || err != nil {
+			return o, replayed, err
+		}
+	}
+	o, err := s.charge(ctx, p, offer, fp)
+	if errors.Is(err, ErrIdempotencyKeyTaken) {
+		return s.replay(ctx, p, fp)
+	}
+	if err != nil {
+		return SMSOrder{}, false, err
+	}
+	o, err = s.buy(ctx, o)
+	return o, false, err
+}
+
+// replay returns the order already placed with p's idempotency key, if any.
+func (s *SMS) replay(ctx context.Context, p PlaceSMSParams, fp string) (SMSOrder, bool, error) {
+	o, err := s.store.SMSOrderByIdempotencyKey(ctx, p.APIKeyID, p.IdempotencyKey)
+	if ErrorCode(err) == CodeNotFound {
+		return SMSOrder{}, false, nil
+	}
+	if err != nil {
+		return SMSOrder{}, false, err
+	}
+	if o.Fingerprint != fp {
+		return SMSOrder{}, false, ValidationError("Idempotency-Key", "was already used with a different request")
+	}
+	return o, true, nil
+}
+
+// charge commits the order (placing) and its debit in one transaction.
+func (s *SMS) charge(ctx context.Context, p PlaceSMSParams, offer Offer, fp string) (SMSOrder, error) {
+	for range 5 {
+		short, id, err := newShortID()
+		if err != nil {
+			return SMSOrder{}, Internal(err)
+		}
+		o := SMSOrder{
+			ID: id, ShortID: short, UserID: p.UserID, APIKeyID: p.APIKeyID, Source: p.Source,
+			ServiceID: offer.Service.ID, ServiceName: offer.Service.Name,
+			CountryID: offer.Country.ID, CountryName: offer.Country.Name,
+			Price: offer.Price, Status: SMSPlacing, ChargeReference: "sms:" + id,
+			IdempotencyKey: p.IdempotencyKey, Fingerprint: fp, TelegramChatID: p.TelegramChatID,
+			CreatedAt: s.cfg.Now(),
+		}
+		err = s.tx.InTx(ctx, func(ctx context.Context) error {
+			if err := s.store.CreateSMSOrder(ctx, o); err != nil {
+				return err
+			}
+			memo := fmt.Sprintf("SMS number: %s, %s", o.ServiceName, o.CountryName)
+			_, err := s.ledger.Charge(ctx, o.UserID, o.Price, o.ChargeReference, memo)
+			return err
+		})
+		if errors.Is(err, ErrShortIDTaken) {
+			continue
+		}
+		return o, err
+	}
+	return SMSOrder{}, Internal(errors.New("could not allocate a short id"))
+}
+
+// buy gets the number upstream and records the outcome. It does not follow
+// the caller's cancellation: once charged, the purchase runs to a recorded
+// end so the customer is either given the number or refunded.
+func (s *SMS) buy(ctx context.Context, o SMSOrder) (SMSOrder, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.BuyTimeout)
+	defer cancel()
+	n, err := s.provider.BuyNumber(ctx, o.ServiceID, o.CountryID)
+	if err != nil {
+		return s.fail(ctx, o, err)
+	}
+	issued, err := s.store.IssueSMSNumber(ctx, o.ID, n, s.cfg.Now().Add(s.cfg.TTL))
+	if err != nil {
+		// The sweeper gave up on the order meanwhile (or the database is
+		// gone); the activation is an orphan the sweeper will cancel.
+		s.logger.ErrorContext(ctx, "could not record a bought number", "order", o.ID, "activation", n.ActivationID, "err", err)
+		return SMSOrder{}, Internal(fmt.Errorf("record number: %w", err))
+	}
+	return issued, nil
+}
+
+// fail marks a placing order failed and refunds it, and turns the upstream
+// error into the client's error.
+func (s *SMS) fail(ctx context.Context, o SMSOrder, cause error) (SMSOrder, error) {
+	kind := ProviderErrorKindOf(cause)
+	s.logger.WarnContext(ctx, "upstream did not supply a number", "order", o.ID, "service", o.ServiceID,
+		"country", o.CountryID, "kind", kind, "err", cause)
+	if err := s.refundFailed(ctx, o.ID, o.ChargeReference, cause.Error()); err != nil {
+		return SMSOrder{}, err
+	}
+	if kind == ProviderNoNumbers {
+		return SMSOrder{}, Errorf(CodeInsufficientStock, "No numbers available for %s in %s right now. You were not charged.", o.ServiceName, o.CountryName)
+	}
+	return SMSOrder{}, &Error{Code: CodeUpstreamUnavailable, Err: cause,
+		Message: "The number provider could not supply a number right now. You were not charged."}
+}
+
+func (s *SMS) refundFailed(ctx context.Context, id, chargeRef, reason string) error {
+	return s.tx.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.store.FailSMSOrder(ctx, id, truncate(reason, 200)); err != nil {
+			return err
+		}
+		_, err := s.ledger.Refund(ctx, chargeRef, "SMS order failed")
+		return err
+	})
+}
+
+// Order returns one order the scope may see (CodeNotFound otherwise).
+func (s *SMS) Order(ctx context.Context, sc Scope, id string) (SMSOrder, error) {
+	o, err := s.store.SMSOrderByID(ctx, id)
+	if err == nil && !sc.allows(o) {
+		err = Errorf(CodeNotFound, "Order not found.")
+	}
+	return o, err
+}
+
+// OrderByShortID returns one order by its 8-digit id.
+func (s *SMS) OrderByShortID(ctx context.Context, sc Scope, shortID int64) (SMSOrder, error) {
+	o, err := s.store.SMSOrderByShortID(ctx, shortID)
+	if err == nil && !sc.allows(o) {
+		err = Errorf(CodeNotFound, "Order not found.")
+	}
+	return o, err
+}
+
+// Orders lists the scope's orders, newest first, with the total count.
+func (s *SMS) Orders(ctx context.Context, sc Scope, limit, offset int) ([]SMSOrder, int, error) {
+	return s.store.ListSMSOrders(ctx, SMSOrderFilter{UserID: sc.UserID, APIKeyID: sc.APIKeyID, Limit: limit, Offset: offset})
+}
+
+// Messages lists every SMS an order received.
+func (s *SMS) Messages(ctx context.Context, sc Scope, id string) ([]SMSMessage, error) {
+	if _, err := s.Order(ctx, sc, id); err != nil {
+		return nil, err
+	}
+	return s.store.SMSMessages(ctx, id)
+}
+
+// Cancel cancels a pending (or completed, when allowed) order and refunds it
+// in full, then releases the number upstream (retried later if upstream
+// refuses for now). It returns the order and the amount refunded.
+func (s *SMS) Cancel(ctx context.Context, sc Scope, id string) (SMSOrder, decimal.Decimal, error) {
+	o, err := s.Order(ctx, sc, id)
+	if err != nil {
+		return SMSOrder{}, decimal.Zero, err
+	}
+	var (
+		cancelled SMSOrder
+		refund    Transaction
+	)
+	err = s.tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if cancelled, err = s.store.CancelSMSOrder(ctx, id, s.cfg.RefundCompleted); err != nil {
+			return err
+		}
+		refund, err = s.ledger.Refund(ctx, cancelled.ChargeReference, "SMS order cancelled")
+		return err
+	})
+	if err != nil {
+		return SMSOrder{}, decimal.Zero, s.explainConflict(err, o, "cancelled")
+	}
+	s.releaseUpstream(ctx, cancelled)
+	return cancelled, refund.Amount, nil
+}
+
+// RequestAnother asks upstream for one more SMS on a completed order's
+// number; the order waits again (keeping the codes it has).
+func (s *SMS) RequestAnother(ctx context.Context, sc Scope, id string) (SMSOrder, error) {
+	o, err := s.Order(ctx, sc, id)
+	if err != nil {
+		return SMSOrder{}, err
+	}
+	if o.Status != SMSCompleted || o.FinishedAt != nil {
+		return SMSOrder{}, s.explainConflict(Errorf(CodeConflict, ""), o, "asked for another SMS")
+	}
+	if err := s.provider.RequestAnother(ctx, o.UpstreamID); err != nil {
+		s.logger.WarnContext(ctx, "upstream refused another SMS", "order", o.ID, "err", err)
+		return SMSOrder{}, &Error{Code: CodeUpstreamUnavailable, Err: err, Message: "The number provider could not send another SMS for this number."}
+	}
+	waiting, err := s.store.RequestAnotherSMS(ctx, id, s.cfg.Now())
+	return waiting, s.explainConflict(err, o, "asked for another SMS")
+}
+
+// Finish marks a completed order as done; it can no longer be cancelled.
+func (s *SMS) Finish(ctx context.Context, sc Scope, id string) (SMSOrder, error) {
+	o, err := s.Order(ctx, sc, id)
+	if err != nil {
+		return SMSOrder{}, err
+	}
+	fo, err := s.store.FinishSMSOrder(ctx, id)
+	if err != nil {
+		return SMSOrder{}, s.explainConflict(err, o, "finished")
+	}
+	if err := s.provider.Finish(ctx, fo.UpstreamID); err != nil {
+		s.logger.WarnContext(ctx, "upstream finish failed; it will close at its own expiry", "order", id, "err", err)
+	}
+	return fo, nil
+}
+
+// explainConflict turns a state conflict into a message naming the state.
+func (s *SMS) explainConflict(err error, o SMSOrder, verb string) error {
+	if ErrorCode(err) != CodeConflict {
+		return err
+	}
+	cur, lerr := s.store.SMSOrderByID(context.Background(), o.ID)
+	if lerr != nil {
+		cur = o
+	}
+	return Errorf(CodeConflict, "This order cannot be %s: it is %s.", verb, describeState(cur))
+}
+
+func describeState(o SMSOrder) string {
+	switch {
+	case o.Status == SMSCompleted && o.FinishedAt != nil:
+		return "finished"
+	case o.Status == SMSPending && o.AwaitingAnother:
+		return "waiting for another SMS"
+	default:
+		return o.Status.Public()
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
