@@ -14,12 +14,14 @@ import (
 
 // SMSConfig tunes the SMS engine.
 type SMSConfig struct {
-	TTL             time.Duration // order lifetime (default 20m)
-	RefundCompleted bool          // refund a cancel after the code arrived (the seed's rule)
-	BuyTimeout      time.Duration // bound on the upstream purchase (default 20s)
-	PlacingTimeout  time.Duration // an order placing longer than this was interrupted (default 2m)
-	OrphanGrace     time.Duration // an unowned upstream activation older than this is cancelled (default 1m)
-	Now             func() time.Time
+	TTL time.Duration // order lifetime (default 20m)
+	// KeepChargeAfterCode refuses to cancel (and refund) an order once its
+	// code arrived. Off by default: the seed refunds completed orders too.
+	KeepChargeAfterCode bool
+	BuyTimeout          time.Duration // bound on the upstream purchase (default 20s)
+	PlacingTimeout      time.Duration // an order placing longer than this was interrupted (default 2m)
+	OrphanGrace         time.Duration // an unowned upstream activation older than this is cancelled (default 1m)
+	Now                 func() time.Time
 }
 
 // SMSEvents is told, inside the transaction that records an SMS, that one
@@ -275,7 +277,7 @@ func (s *SMS) Cancel(ctx context.Context, sc Scope, id string) (SMSOrder, decima
 	)
 	err = s.tx.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if cancelled, err = s.store.CancelSMSOrder(ctx, id, s.cfg.RefundCompleted); err != nil {
+		if cancelled, err = s.store.CancelSMSOrder(ctx, id, !s.cfg.KeepChargeAfterCode); err != nil {
 			return err
 		}
 		refund, err = s.ledger.Refund(ctx, cancelled.ChargeReference, "SMS order cancelled")

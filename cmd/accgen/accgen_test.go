@@ -27,6 +27,8 @@ func env(dbURL string, extra ...string) func(string) string {
 		"ACCGEN_REDIS_URL":    redistest.URL(),
 		"ACCGEN_HTTP_ADDR":    "127.0.0.1:0",
 		"ACCGEN_LOG_LEVEL":    "warn",
+		// A fixed key: serve needs one, and stock imports seal with it.
+		"ACCGEN_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		m[extra[i]] = extra[i+1]

@@ -16,7 +16,7 @@ import (
 // stdout (an id, a key, a balance) so scripts can capture it.
 func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
-		return usageError("usage: accgen admin user create | apikey create | topup ...")
+		return usageError("usage: accgen admin user create | apikey create | topup | product create | stock import ...")
 	}
 	var sub string
 	var rest []string
@@ -85,6 +85,12 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			_, err = fmt.Fprintln(stdout, core.FormatNGN(tx.Balance))
 			return err
 		}
+	case "product create":
+		do = adminProductCreate(ctx, fs, stdout)
+	case "stock import":
+		do = adminStockImport(ctx, fs, stdout, stderr)
+	case "price set", "price clear":
+		do = adminPrice(ctx, sub, fs, stdout)
 	default:
 		return usageError("unknown admin command %q", sub)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"accgen/core"
+	"accgen/core/secret"
 	"accgen/storage/postgres"
 )
 
@@ -18,11 +19,18 @@ type app struct {
 	users  *core.Users
 	keys   *core.Keys
 	ledger *core.Ledger
+	// inventory sells accounts; without ACCGEN_ENCRYPTION_KEY its catalog
+	// works but importing and selling credentials fail.
+	inventory *core.Inventory
 }
 
 // openApp connects to PostgreSQL and, when migrate is set, brings the schema
 // up to date (safe with several instances starting at once).
 func openApp(ctx context.Context, cfg Config, logger *slog.Logger, migrate bool) (*app, error) {
+	crypt, err := credentialCrypter(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, logger)
 	if err != nil {
 		return nil, err
@@ -33,14 +41,30 @@ func openApp(ctx context.Context, cfg Config, logger *slog.Logger, migrate bool)
 			return nil, err
 		}
 	}
+	ledger := core.NewLedger(db)
 	return &app{
-		cfg:    cfg,
-		logger: logger,
-		db:     db,
-		users:  core.NewUsers(db),
-		keys:   core.NewKeys(db, db),
-		ledger: core.NewLedger(db),
+		cfg:       cfg,
+		logger:    logger,
+		db:        db,
+		users:     core.NewUsers(db),
+		keys:      core.NewKeys(db, db),
+		ledger:    ledger,
+		inventory: core.NewInventory(db, db, ledger, crypt),
 	}, nil
+}
+
+// credentialCrypter is the keyring over ACCGEN_ENCRYPTION_KEY (sealing) and
+// ACCGEN_ENCRYPTION_KEYS_PREVIOUS (opening only), or nil without a key. A
+// nil *secret.Keyring is kept out of the interface on purpose.
+func credentialCrypter(cfg Config) (core.Crypter, error) {
+	if len(cfg.EncryptionKey) == 0 {
+		return nil, nil
+	}
+	kr, err := secret.NewKeyring(cfg.EncryptionKey, cfg.EncryptionKeysPrevious...)
+	if err != nil {
+		return nil, usageError("ACCGEN_ENCRYPTION_KEY: %v", err)
+	}
+	return kr, nil
 }
 
 func (a *app) Close() { a.db.Close() }

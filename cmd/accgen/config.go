@@ -28,6 +28,8 @@ type Config struct {
 	PollInterval          time.Duration
 	SMSTTL                time.Duration
 	SMSRefundCompleted    bool
+	SMSPlacingTimeout     time.Duration
+	SMSOrphanGrace        time.Duration
 	EncryptionKey         []byte
 	RateLimit             core.RateLimit
 	TelegramToken         string
@@ -38,6 +40,10 @@ type Config struct {
 	WebhookAllowPrivate   bool
 	LogFormat             string
 	LogLevel              slog.Level
+
+	// EncryptionKeysPrevious still open credentials sealed before a key
+	// rotation; only EncryptionKey seals.
+	EncryptionKeysPrevious [][]byte
 }
 
 // loadConfig reads and validates the configuration. Every problem names its
@@ -56,6 +62,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		PollInterval:          e.duration("ACCGEN_POLL_INTERVAL", 2*time.Second),
 		SMSTTL:                e.duration("ACCGEN_SMS_TTL", 20*time.Minute),
 		SMSRefundCompleted:    e.boolean("ACCGEN_SMS_REFUND_COMPLETED", true),
+		SMSPlacingTimeout:     e.duration("ACCGEN_SMS_PLACING_TIMEOUT", 2*time.Minute),
+		SMSOrphanGrace:        e.duration("ACCGEN_SMS_ORPHAN_GRACE", time.Minute),
 		EncryptionKey:         e.key("ACCGEN_ENCRYPTION_KEY"),
 		RateLimit:             e.rate("ACCGEN_RATE_LIMIT", "50/s"),
 		TelegramToken:         e.str("ACCGEN_TELEGRAM_TOKEN", ""),
@@ -66,6 +74,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		WebhookAllowPrivate:   e.boolean("ACCGEN_WEBHOOK_ALLOW_PRIVATE", false),
 		LogFormat:             e.oneOf("ACCGEN_LOG_FORMAT", "text", "text", "json"),
 		LogLevel:              e.level("ACCGEN_LOG_LEVEL"),
+	}
+	c.EncryptionKeysPrevious = e.keys("ACCGEN_ENCRYPTION_KEYS_PREVIOUS")
+	if len(c.EncryptionKeysPrevious) > 0 && len(c.EncryptionKey) == 0 {
+		e.fail("ACCGEN_ENCRYPTION_KEYS_PREVIOUS", "needs ACCGEN_ENCRYPTION_KEY, the key that replaced them")
 	}
 	if c.MarkupPercent.IsNegative() {
 		e.fail("ACCGEN_MARKUP_PERCENT", "must not be negative")
@@ -186,6 +198,23 @@ func (e *envReader) key(name string) []byte {
 		return nil
 	}
 	return k
+}
+
+// keys reads a comma-separated list of base64 32-byte keys.
+func (e *envReader) keys(name string) [][]byte {
+	var out [][]byte
+	for i, f := range strings.Split(e.str(name, ""), ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		k, err := base64.StdEncoding.DecodeString(f)
+		if err != nil || len(k) != 32 {
+			e.fail(name, "key %d must be 32 bytes in base64", i+1)
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 func (e *envReader) rate(name, def string) core.RateLimit {

@@ -16,6 +16,10 @@ commands:
   admin user create --telegram-id N [--username U]
   admin apikey create --user ID [--name NAME]
   admin topup --user ID --amount 5000 [--reference R]
+  admin product create --name N --category C --price P [--description D]
+  admin stock import --product ID --file F
+  admin price set --service wa [--country 187] --price 1500
+  admin price clear --service wa [--country 187]
   ledger verify                  check every ledger invariant; exit 1 on any violation
   healthcheck                    exit 0 when the local server's /healthz answers (for containers)
 

@@ -13,6 +13,7 @@ import (
 	"accgen/core"
 	"accgen/core/api"
 	"accgen/core/upstream"
+	"accgen/core/webhook"
 	"accgen/storage/redis"
 )
 
@@ -37,6 +38,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	cfg, logger, err := configAndLogger(getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if err := cfg.requireEncryptionKey(); err != nil {
+		return usageError("%v", err) // serve sells stored credentials
 	}
 	if cfg.UpstreamURL == "" && !*demo {
 		return usageError("ACCGEN_UPSTREAM_URL: is required (or run `accgen serve --demo` with the built-in simulator)")
@@ -73,12 +77,23 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := rdb.Ping(ctx); err != nil {
 		logger.Warn("redis is unreachable; serving with in-process rate limits until it returns", "err", err)
 	}
+	webhooks := core.NewWebhooks(a.db, nil)
+	sms.SetEvents(core.MultiSMSEvents{webhooks})
+	dispatcher := webhook.New(a.db, webhooks, webhook.Config{
+		AllowPrivate: cfg.WebhookAllowPrivate, Logger: logger.With("component", "webhook"),
+	})
+	if cfg.WebhookAllowPrivate {
+		logger.Warn("ACCGEN_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach private and loopback addresses")
+	}
 	restAPI := api.NewHandler(api.Deps{
-		Keys:    a.keys,
-		Wallets: a.ledger,
-		SMS:     sms,
-		Limiter: redis.NewRateLimiter(rdb, cfg.RateLimit, logger),
-		Logger:  logger,
+		Keys:          a.keys,
+		Wallets:       a.ledger,
+		SMS:           sms,
+		Accounts:      a.inventory,
+		Webhooks:      webhooks,
+		WebhookTester: dispatcher,
+		Limiter:       redis.NewRateLimiter(rdb, cfg.RateLimit, logger),
+		Logger:        logger,
 	})
 	handler := routes(logger, restAPI, map[string]pinger{"postgres": a.db, "redis": rdb})
 
@@ -101,6 +116,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	wctx, stopWorkers := context.WithCancel(ctx)
 	wg.Go(func() { _ = catalog.Run(wctx, catalogRefreshEvery) })
 	wg.Go(func() { _ = sms.RunWorkers(wctx, a.db, cfg.PollInterval, sweepEvery) })
+	wg.Go(func() { _ = dispatcher.Run(wctx) })
 	err = serveUntil(ctx, ln, handler, logger)
 	stopWorkers()
 	wg.Wait()
@@ -126,7 +142,8 @@ func startSMS(ctx context.Context, a *app, upstreamURL, upstreamKey string, logg
 		logger.Warn("could not load the upstream catalog; retrying in the background", "err", err)
 	}
 	sms := core.NewSMS(a.db, a.db, a.ledger, catalog, provider, nil, core.SMSConfig{
-		TTL: a.cfg.SMSTTL, RefundCompleted: a.cfg.SMSRefundCompleted,
+		TTL: a.cfg.SMSTTL, KeepChargeAfterCode: !a.cfg.SMSRefundCompleted,
+		PlacingTimeout: a.cfg.SMSPlacingTimeout, OrphanGrace: a.cfg.SMSOrphanGrace,
 	}, logger.With("component", "sms"))
 	return sms, catalog, nil
 }

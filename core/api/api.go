@@ -26,11 +26,15 @@ type Wallets interface {
 
 // Deps are what the API drives.
 type Deps struct {
-	Keys    Authenticator
-	Wallets Wallets
-	SMS     SMSOrders
-	Limiter core.RateLimiter
-	Logger  *slog.Logger
+	Keys     Authenticator
+	Wallets  Wallets
+	SMS      SMSOrders
+	Accounts Accounts
+	// Webhooks and WebhookTester serve /api/v1/user/webhook.
+	Webhooks      Webhooks
+	WebhookTester WebhookTester
+	Limiter       core.RateLimiter
+	Logger        *slog.Logger
 }
 
 // Handler is the /api/v1 HTTP handler.

@@ -14,4 +14,17 @@ func (h *Handler) routes(d Deps) {
 	h.mux.Handle("GET /api/v1/sms/orders", auth(h.listSMSOrders(d.SMS)))
 	h.mux.Handle("GET /api/v1/sms/orders/{id}", auth(h.getSMSOrder(d.SMS)))
 	h.mux.Handle("DELETE /api/v1/sms/orders/{id}", auth(h.cancelSMSOrder(d.SMS)))
+
+	h.mux.Handle("PUT /api/v1/user/webhook", auth(h.putWebhook(d.Webhooks)))
+	h.mux.Handle("GET /api/v1/user/webhook", auth(h.getWebhook(d.Webhooks)))
+	h.mux.Handle("DELETE /api/v1/user/webhook", auth(h.deleteWebhook(d.Webhooks)))
+	h.mux.Handle("POST /api/v1/user/webhook/test", auth(h.testWebhook(d.WebhookTester)))
+	h.mux.Handle("GET /api/v1/user/webhook/deliveries", auth(h.listWebhookDeliveries(d.Webhooks)))
+	h.mux.Handle("GET /api/v1/user/webhook/deliveries/{id}", auth(h.getWebhookDelivery(d.Webhooks)))
+
+	h.mux.Handle("GET /api/v1/accounts/catalog", auth(h.getAccountCatalog(d.Accounts)))
+	h.mux.Handle("GET /api/v1/accounts/catalog/{id}", auth(h.getAccountCatalogItem(d.Accounts)))
+	h.mux.Handle("POST /api/v1/accounts/orders", auth(h.postAccountOrder(d.Accounts)))
+	h.mux.Handle("GET /api/v1/accounts/orders", auth(h.listAccountOrders(d.Accounts)))
+	h.mux.Handle("GET /api/v1/accounts/orders/{id}", auth(h.getAccountOrder(d.Accounts)))
 }

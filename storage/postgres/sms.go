@@ -101,7 +101,7 @@ func (db *DB) ListSMSOrders(ctx context.Context, f core.SMSOrderFilter) ([]core.
 		return nil, 0, mapErr(err)
 	}
 	orders, err := db.collectSMS(db.q(ctx).Query(ctx, `SELECT `+smsColumns+` FROM sms_orders o WHERE `+scope+`
-		ORDER BY o.created_at DESC, o.id DESC LIMIT $3 OFFSET $4`, f.UserID, f.APIKeyID, f.Limit, f.Offset))
+		ORDER BY o.seq DESC LIMIT $3 OFFSET $4`, f.UserID, f.APIKeyID, f.Limit, f.Offset))
 	return orders, total, err
 }
 
@@ -334,4 +334,3 @@ func countryLabel(c *int) string {
 	}
 	return fmt.Sprintf(" in country %d", *c)
 }
-

@@ -60,6 +60,31 @@ var invariants = []invariant{
 		SELECT format('user %s has no wallet', u.id)
 		FROM users u LEFT JOIN ledger_accounts a ON a.user_id = u.id AND a.kind = 'wallet'
 		WHERE a.id IS NULL`},
+	// Account inventory (migration 00003).
+	{"every account order is charged once, for its total", `
+		SELECT format('account order %s: %s', o.id,
+		       CASE WHEN t.id IS NULL THEN format('no charge under %s', o.ledger_reference)
+		       ELSE format('charge %s %s for user %s, total %s for user %s', t.kind, t.amount, t.user_id, o.total, o.user_id) END)
+		FROM account_orders o LEFT JOIN ledger_transactions t ON t.reference = o.ledger_reference
+		WHERE t.id IS NULL OR t.kind <> 'purchase' OR t.amount <> o.total OR t.user_id <> o.user_id`},
+	{"every account-order charge has its order", `
+		SELECT format('charge %s (%s %s for user %s) has no account order', t.reference, t.kind, t.amount, t.user_id)
+		FROM ledger_transactions t LEFT JOIN account_orders o ON o.ledger_reference = t.reference
+		WHERE t.reference LIKE 'account-order:%' AND o.id IS NULL`},
+	{"account order total is quantity × unit price", `
+		SELECT format('account order %s: total %s but %s × %s = %s', o.id, o.total, o.quantity, o.unit_price, o.quantity * o.unit_price)
+		FROM account_orders o WHERE o.total <> o.quantity * o.unit_price`},
+	{"every account order has its quantity of items", `
+		SELECT format('account order %s: quantity %s but %s item(s) sold to it', o.id, o.quantity, COUNT(s.id))
+		FROM account_orders o LEFT JOIN stock_items s ON s.order_id = o.id
+		GROUP BY o.id HAVING COUNT(s.id) <> o.quantity`},
+	// An item has one order_id, so it cannot be sold twice; this checks that
+	// status and order agree and that the order is for the item's product.
+	{"stock items are sold once, to an order of their product", `
+		SELECT format('stock item %s of product %s is %s %s', s.id, s.product_id, s.status,
+		       CASE WHEN o.id IS NULL THEN 'without an order' ELSE format('to order %s of product %s', o.id, o.product_id) END)
+		FROM stock_items s LEFT JOIN account_orders o ON o.id = s.order_id
+		WHERE (s.status = 'sold') <> (o.id IS NOT NULL) OR o.product_id <> s.product_id`},
 }
 
 // VerifyLedger runs every invariant in one repeatable-read snapshot and

@@ -7,6 +7,7 @@
 -- +goose Up
 CREATE TABLE sms_orders (
     id                   UUID PRIMARY KEY,
+    seq                  BIGSERIAL NOT NULL UNIQUE, -- insertion order, for stable newest-first lists
     short_id             BIGINT NOT NULL UNIQUE CHECK (short_id BETWEEN 10000000 AND 99999999),
     user_id              BIGINT NOT NULL REFERENCES users(id),
     api_key_id           BIGINT REFERENCES api_keys(id),
@@ -37,8 +38,8 @@ CREATE TABLE sms_orders (
     CONSTRAINT sms_orders_number_when_issued CHECK (status IN ('placing', 'failed') OR (upstream_id IS NOT NULL AND phone IS NOT NULL AND expires_at IS NOT NULL))
 );
 CREATE UNIQUE INDEX sms_orders_idempotency_key ON sms_orders (api_key_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
-CREATE INDEX sms_orders_user_idx ON sms_orders (user_id, created_at DESC);
-CREATE INDEX sms_orders_key_idx ON sms_orders (api_key_id, created_at DESC);
+CREATE INDEX sms_orders_user_idx ON sms_orders (user_id, seq DESC);
+CREATE INDEX sms_orders_key_idx ON sms_orders (api_key_id, seq DESC);
 CREATE INDEX sms_orders_live_idx ON sms_orders (expires_at) WHERE status IN ('placing', 'pending');
 CREATE INDEX sms_orders_cancel_due_idx ON sms_orders (upstream_cancel_due) WHERE upstream_cancel_due IS NOT NULL;
 
