@@ -8,7 +8,7 @@ LOCAL      := .local
 export ACCGEN_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:$(PG_PORT)/postgres?sslmode=disable
 export ACCGEN_TEST_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 
-.PHONY: build test run services stop-services vet fmt compose-config
+.PHONY: build test run services stop-services vet fmt compose-config bench
 
 build:
 	go build -o bin/accgen ./cmd/accgen
@@ -41,3 +41,7 @@ run: services build
 
 compose-config:
 	docker compose config --quiet
+
+# Hot paths against same-run baselines; writes docs/benchmarks.md.
+bench: services
+	go run ./bench -out docs/benchmarks.md

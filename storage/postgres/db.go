@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
@@ -31,6 +32,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		// pgxpool's default (the number of CPUs, at least 4) starves a
+		// server whose requests each hold a connection for a transaction.
+		cfg.MaxConns = 20
 	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		pgxdecimal.Register(c.TypeMap())

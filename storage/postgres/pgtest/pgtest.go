@@ -95,7 +95,8 @@ func create(t testing.TB, options string) string {
 // New returns an open store on a fresh migrated database for t.
 func New(t testing.TB) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), NewURL(t), slog.New(slog.DiscardHandler))
+	// A small pool: many tests run at once against one server.
+	db, err := postgres.Open(context.Background(), withParam(NewURL(t), "pool_max_conns", "8"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("pgtest: open: %v", err)
 	}
@@ -176,6 +177,17 @@ func withDatabase(server, name string) string {
 		panic(fmt.Sprintf("pgtest: bad server url: %v", err))
 	}
 	u.Path = "/" + name
+	return u.String()
+}
+
+func withParam(raw, k, v string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(fmt.Sprintf("pgtest: bad url: %v", err))
+	}
+	q := u.Query()
+	q.Set(k, v)
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 

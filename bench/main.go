@@ -1,0 +1,231 @@
+// Command bench measures acc-gen's hot paths against baselines taken on the
+// same machine in the same run, prints one table and writes it to
+// docs/benchmarks.md. `make bench` runs it with local PostgreSQL and Redis.
+//
+// It starts the upstream simulator (zero latency) and a webhook receiver in
+// this process, `accgen serve` and a constant-answer net/http server as child
+// processes, and pgbench for the database baseline.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"accgen/core/upstream/sim"
+	"accgen/storage/postgres"
+)
+
+type options struct {
+	duration time.Duration
+	conns    int
+	out      string
+	pgURL    string
+	redisURL string
+}
+
+func main() {
+	var o options
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each throughput run")
+	flag.IntVar(&o.conns, "conns", 32, "concurrent clients")
+	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "where to write the table (empty: nowhere)")
+	flag.Parse()
+	o.pgURL = envOr("ACCGEN_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	o.redisURL = envOr("ACCGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+	log.SetFlags(log.Ltime)
+	if err := benchmark(context.Background(), o); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// env is the running system under test.
+type env struct {
+	o        options
+	accgen   string
+	serve    *proc
+	sim      *sim.Sim
+	hooks    *receiver
+	dbURL    string
+	db       *pgx.Conn
+	key      string
+	adminEnv []string
+}
+
+func benchmark(ctx context.Context, o options) error {
+	dir, err := os.MkdirTemp("", "accgen-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	log.Print("building binaries")
+	accgenBin, constBin, err := build(dir)
+	if err != nil {
+		return err
+	}
+	e := &env{o: o, accgen: accgenBin}
+	cleanup, err := e.startSystem(ctx)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+
+	var figs []figure
+	poll, rss, err := e.pollPath(ctx, constBin)
+	if err != nil {
+		return err
+	}
+	figs = append(figs, poll...)
+	figs = append(figs, rss)
+	latency, cost, err := e.codeLatencyAndPollCost(ctx)
+	if err != nil {
+		return err
+	}
+	figs = append(figs, cost, latency)
+	pgTPS, err := pgbenchTPS(ctx, o)
+	if err != nil {
+		return err
+	}
+	burst, err := e.orderBurst(ctx, pgTPS)
+	if err != nil {
+		return err
+	}
+	purchases, err := e.accountPurchases(ctx, pgTPS, dir)
+	if err != nil {
+		return err
+	}
+	figs = append(figs, burst, purchases)
+
+	setup := fmt.Sprintf("Load: %d keep-alive connections, %s per throughput run, a Go load generator in the benchmark process; "+
+		"the simulator answers with zero latency; rate limit raised out of the way; ACCGEN_POLL_INTERVAL=1s.", o.conns, o.duration)
+	fmt.Println()
+	writeTable(os.Stdout, figs, setup)
+	if o.out != "" {
+		if err := writeDoc(o.out, figs, setup); err != nil {
+			return err
+		}
+		log.Printf("wrote %s", o.out)
+	}
+	return nil
+}
+
+// startSystem creates a database, starts the simulator, the webhook
+// receiver and accgen serve, and funds an API key.
+func (e *env) startSystem(ctx context.Context) (func(), error) {
+	var cleanups []func()
+	cleanup := func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	u, err := url.Parse(e.o.pgURL)
+	if err != nil {
+		return cleanup, err
+	}
+	u.Path = fmt.Sprintf("/accgen_bench_%d", time.Now().UnixNano())
+	e.dbURL = u.String()
+	if _, err := postgres.CreateDatabase(ctx, e.dbURL); err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, func() { dropDatabase(e.o.pgURL, strings.TrimPrefix(u.Path, "/")) })
+
+	early := time.Duration(0)
+	e.sim = sim.New(sim.Config{EarlyCancel: &early, Seed: 11})
+	e.sim.SetBalance(decimal.NewFromInt(1_000_000_000))
+	for _, svc := range []string{"wa", "tg"} {
+		e.sim.SetStock(svc, 187, 10_000_000, nil)
+	}
+	simSrv := httptest.NewServer(e.sim.Handler())
+	cleanups = append(cleanups, simSrv.Close, e.sim.Close)
+	e.hooks = newReceiver()
+	cleanups = append(cleanups, e.hooks.srv.Close)
+
+	addr, err := freeAddr()
+	if err != nil {
+		return cleanup, err
+	}
+	keyB64, err := run(ctx, nil, e.accgen, "keygen")
+	if err != nil {
+		return cleanup, err
+	}
+	e.adminEnv = []string{"ACCGEN_DATABASE_URL=" + e.dbURL, "ACCGEN_REDIS_URL=" + e.o.redisURL, "ACCGEN_ENCRYPTION_KEY=" + keyB64, "ACCGEN_LOG_LEVEL=warn"}
+	serveEnv := append(append([]string{}, e.adminEnv...),
+		"ACCGEN_HTTP_ADDR="+addr,
+		"ACCGEN_UPSTREAM_URL="+simSrv.URL+"/stubs/handler_api.php",
+		"ACCGEN_UPSTREAM_API_KEY="+sim.DefaultAPIKey,
+		"ACCGEN_RATE_LIMIT=10000000/s",
+		"ACCGEN_POLL_INTERVAL=1s",
+		"ACCGEN_WEBHOOK_ALLOW_PRIVATE=true",
+	)
+	if _, err := run(ctx, e.adminEnv, e.accgen, "migrate"); err != nil {
+		return cleanup, err
+	}
+	log.Print("starting accgen serve")
+	if e.serve, err = start(e.accgen, []string{"serve"}, serveEnv, addr, "/readyz"); err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, e.serve.stop)
+	if e.db, err = pgx.Connect(ctx, e.dbURL); err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, func() { e.db.Close(context.Background()) })
+
+	uid, err := run(ctx, e.adminEnv, e.accgen, "admin", "user", "create", "--telegram-id", "424242")
+	if err != nil {
+		return cleanup, err
+	}
+	if e.key, err = run(ctx, e.adminEnv, e.accgen, "admin", "apikey", "create", "--user", uid, "--name", "bench"); err != nil {
+		return cleanup, err
+	}
+	if _, err := run(ctx, e.adminEnv, e.accgen, "admin", "topup", "--user", uid, "--amount", "900000000000", "--reference", "bench"); err != nil {
+		return cleanup, err
+	}
+	status, body, err := e.call(ctx, "PUT", "/api/v1/user/webhook", `{"url":"`+e.hooks.srv.URL+`/hook"}`)
+	if err != nil || status != 200 {
+		return cleanup, fmt.Errorf("set webhook: %d %s %v", status, body, err)
+	}
+	return cleanup, nil
+}
+
+func dropDatabase(serverURL, name string) {
+	c, err := pgx.Connect(context.Background(), serverURL)
+	if err != nil {
+		return
+	}
+	defer c.Close(context.Background())
+	_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+}
+
+// call sends one authenticated REST request.
+func (e *env) call(ctx context.Context, method, path, body string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, e.serve.base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("X-API-Key", e.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	_, _ = fmt.Fprint(&b, readAll(resp))
+	return resp.StatusCode, b.String(), nil
+}
