@@ -8,7 +8,7 @@ LOCAL      := .local
 export ACCGEN_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:$(PG_PORT)/postgres?sslmode=disable
 export ACCGEN_TEST_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 
-.PHONY: build test run services stop-services vet fmt compose-config bench
+.PHONY: build test fuzz run services stop-services vet fmt compose-config bench
 
 build:
 	go build -o bin/accgen ./cmd/accgen
@@ -19,9 +19,24 @@ services:
 stop-services:
 	PG_PORT=$(PG_PORT) REDIS_PORT=$(REDIS_PORT) scripts/services.sh stop
 
-# The whole suite, with the race detector, on real PostgreSQL and Redis.
+# The whole suite, with the race detector, on real PostgreSQL and Redis;
+# then a bounded fuzz run.
 test: services
 	go test -race -count=1 ./...
+	$(MAKE) fuzz
+
+# Every fuzz target in the repository for FUZZTIME each (plain `go test`
+# only replays their seeds and testdata/fuzz). A crasher is written to the
+# package's testdata/fuzz/<Target>/: commit it as a regression case.
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; grep -rl --include='*_test.go' --exclude-dir=node_modules --exclude-dir=testdata '^func Fuzz' . | sort | \
+	while read -r file; do \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+			echo "fuzz $$(dirname "$$file") $$target for $(FUZZTIME)"; \
+			go test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) "$$(dirname "$$file")" </dev/null; \
+		done; \
+	done
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -22,6 +22,13 @@ type SMSConfig struct {
 	PlacingTimeout      time.Duration // an order placing longer than this was interrupted (default 2m)
 	OrphanGrace         time.Duration // an unowned upstream activation older than this is cancelled (default 1m)
 	Now                 func() time.Time
+	// BreakerThreshold consecutive upstream failures for a service and
+	// country stop its sales for BreakerCooldown (defaults 5 and 1m).
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	// OnPlaced and OnPoll observe placements and poll ticks (metrics); optional.
+	OnPlaced func(outcome string)
+	OnPoll   func(PollStats, error)
 }
 
 // SMSEvents is told, inside the transaction that records an SMS, that one
@@ -29,6 +36,13 @@ type SMSConfig struct {
 // nothing is lost if the process dies right after.
 type SMSEvents interface {
 	SMSReceived(ctx context.Context, o SMSOrder, m SMSMessage) error
+}
+
+// SMSExpiryEvents is optionally implemented by an SMSEvents consumer that
+// wants to hear, inside the sweeper's transaction that expires an order and
+// refunds it, that this happened (the bot announces it to the customer).
+type SMSExpiryEvents interface {
+	SMSExpired(ctx context.Context, o SMSOrder, refund Transaction) error
 }
 
 // SMS sells verification numbers: placement, cancel, another SMS, finish,
@@ -42,6 +56,7 @@ type SMS struct {
 	events   SMSEvents
 	cfg      SMSConfig
 	logger   *slog.Logger
+	breaker  *breaker
 }
 
 // NewSMS returns the SMS engine. events may be nil.
@@ -61,11 +76,30 @@ func NewSMS(tx Transactor, store SMSStore, ledger *Ledger, catalog *Catalog, pro
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &SMS{tx: tx, store: store, ledger: ledger, catalog: catalog, provider: provider, events: events, cfg: cfg, logger: logger}
+	if cfg.BreakerThreshold <= 0 {
+		cfg.BreakerThreshold = 5
+	}
+	if cfg.BreakerCooldown <= 0 {
+		cfg.BreakerCooldown = time.Minute
+	}
+	if cfg.OnPlaced == nil {
+		cfg.OnPlaced = func(string) {}
+	}
+	if cfg.OnPoll == nil {
+		cfg.OnPoll = func(PollStats, error) {}
+	}
+	return &SMS{tx: tx, store: store, ledger: ledger, catalog: catalog, provider: provider, events: events, cfg: cfg, logger: logger,
+		breaker: newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, cfg.Now)}
 }
 
 // Catalog returns the catalog the engine sells from.
 func (s *SMS) Catalog() *Catalog { return s.catalog }
+
+// ProviderBalance is our balance at the upstream provider, in its currency
+// (operators watch it to top up upstream before numbers run out).
+func (s *SMS) ProviderBalance(ctx context.Context) (decimal.Decimal, error) {
+	return s.provider.Balance(ctx)
+}
 
 // SetEvents installs the SMS event consumer (wiring order convenience).
 func (s *SMS) SetEvents(e SMSEvents) { s.events = e }
@@ -116,6 +150,35 @@ func Fingerprint(parts ...string) string {
 // charge is refunded in the same step. A repeated idempotency key returns
 // the first order (replayed true).
 func (s *SMS) Place(ctx context.Context, p PlaceSMSParams) (SMSOrder, bool, error) {
+	o, replayed, err := s.place(ctx, p)
+	s.cfg.OnPlaced(placementOutcome(replayed, err))
+	return o, replayed, err
+}
+
+// placementOutcome names a placement's result for metrics.
+func placementOutcome(replayed bool, err error) string {
+	var above *PriceAboveMaxError
+	switch code := ErrorCode(err); {
+	case err == nil && replayed:
+		return "replayed"
+	case err == nil:
+		return "issued"
+	case errors.As(err, &above):
+		return "above_max_price"
+	case code == CodeInsufficientFunds:
+		return "insufficient_funds"
+	case code == CodeInsufficientStock:
+		return "no_numbers"
+	case code == CodeUpstreamUnavailable:
+		return "upstream_failed"
+	case code == CodeInvalid || code == CodeConflict:
+		return "invalid"
+	default:
+		return "error"
+	}
+}
+
+func (s *SMS) place(ctx context.Context, p PlaceSMSParams) (SMSOrder, bool, error) {
 	offer, err := s.catalog.Snapshot().FindOffer(p.ServiceID, p.CountryID)
 	if err != nil {
 		return SMSOrder{}, false, err
@@ -128,6 +191,10 @@ func (s *SMS) Place(ctx context.Context, p PlaceSMSParams) (SMSOrder, bool, erro
 		if o, replayed, err := s.replay(ctx, p, fp); replayed || err != nil {
 			return o, replayed, err
 		}
+	}
+	if !s.breaker.allow(offer.Service.ID, offer.Country.ID) {
+		return SMSOrder{}, false, Errorf(CodeUpstreamUnavailable,
+			"%s numbers in %s are temporarily unavailable; please try again in a minute. You were not charged.", offer.Service.Name, offer.Country.Name)
 	}
 	o, err := s.charge(ctx, p, offer, fp)
 	if errors.Is(err, ErrIdempotencyKeyTaken) {
@@ -193,6 +260,7 @@ func (s *SMS) buy(ctx context.Context, o SMSOrder) (SMSOrder, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.BuyTimeout)
 	defer cancel()
 	n, err := s.provider.BuyNumber(ctx, o.ServiceID, o.CountryID)
+	s.breaker.record(o.ServiceID, o.CountryID, err != nil && ProviderErrorKindOf(err) != ProviderNoNumbers)
 	if err != nil {
 		return s.fail(ctx, o, err)
 	}

@@ -384,3 +384,37 @@ func TestSMSSweeperRepairsInterruptedPlacement(t *testing.T) {
 	require.Equal(t, "cancelled", simActivation(t, env, orphan.ActivationID).Status)
 	env.RequireLedgerClean(t)
 }
+
+// After repeated upstream failures for a service and country, sales of that
+// pair stop for a while without charging or calling upstream; other pairs and
+// a later trial go through.
+func TestSMSCircuitBreaker(t *testing.T) {
+	t.Parallel()
+	env := coretest.New(t, coretest.Options{SMS: core.SMSConfig{BreakerThreshold: 3, BreakerCooldown: time.Minute}})
+	u, p, _ := env.Reseller(t, 1, "100000")
+	sc := core.Scope{UserID: p.UserID, APIKeyID: p.KeyID}
+	placeWA := func() error {
+		_, _, err := env.SMS.Place(context.Background(), core.PlaceSMSParams{Scope: sc, Source: core.SourceAPI, ServiceID: "wa", CountryID: 187})
+		return err
+	}
+	require.NoError(t, env.Sim.SetFaults(sim.Faults{Mode: "http500", Rate: 1}))
+	for range 3 {
+		require.Equal(t, core.CodeUpstreamUnavailable, core.ErrorCode(placeWA()))
+	}
+	env.Sim.ResetCounts()
+	err := placeWA()
+	require.Equal(t, core.CodeUpstreamUnavailable, core.ErrorCode(err))
+	require.Contains(t, core.ErrorMessage(err), "temporarily unavailable")
+	require.Zero(t, env.Sim.RequestCounts()["getNumberV2"], "the open circuit does not call upstream")
+	require.True(t, env.Balance(t, u.ID).Equal(decimal.NewFromInt(100000)))
+
+	require.NoError(t, env.Sim.SetFaults(sim.Faults{Mode: "none"}))
+	_, _, err = env.SMS.Place(context.Background(), core.PlaceSMSParams{Scope: sc, Source: core.SourceAPI, ServiceID: "tg", CountryID: 187})
+	require.NoError(t, err, "other pairs are unaffected")
+	require.Equal(t, core.CodeUpstreamUnavailable, core.ErrorCode(placeWA()), "still open")
+
+	env.Clock.Advance(61 * time.Second)
+	require.NoError(t, placeWA(), "after the cooldown a trial goes through and closes the circuit")
+	require.NoError(t, placeWA())
+	env.RequireLedgerClean(t)
+}

@@ -175,9 +175,16 @@ func (s *SMS) expire(ctx context.Context) (int, error) {
 			if expired, err = s.store.ExpireSMSOrders(ctx, s.cfg.Now(), batch); err != nil {
 				return err
 			}
+			hook, _ := s.events.(SMSExpiryEvents)
 			for _, o := range expired {
-				if _, err := s.ledger.Refund(ctx, o.ChargeReference, "SMS order expired"); err != nil {
+				refund, err := s.ledger.Refund(ctx, o.ChargeReference, "SMS order expired")
+				if err != nil {
 					return err
+				}
+				if hook != nil {
+					if err := hook.SMSExpired(ctx, o, refund); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -301,7 +308,8 @@ func (s *SMS) RunWorkers(ctx context.Context, locker Locker, pollEvery, sweepEve
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		s.every(ctx, locker, "sms-poll", pollEvery, func(ctx context.Context) error {
-			_, err := s.Poll(ctx)
+			st, err := s.Poll(ctx)
+			s.cfg.OnPoll(st, err)
 			return err
 		})
 	})

@@ -269,8 +269,21 @@ func eventID(event, orderID string, seq int) string {
 	return "msg_" + hex.EncodeToString(sum[:12])
 }
 
-// MultiSMSEvents tells several consumers about each SMS, in order.
+// MultiSMSEvents tells several consumers about each SMS (and each expiry,
+// to those that implement SMSExpiryEvents), in order.
 type MultiSMSEvents []SMSEvents
+
+// SMSExpired implements SMSExpiryEvents.
+func (m MultiSMSEvents) SMSExpired(ctx context.Context, o SMSOrder, refund Transaction) error {
+	for _, e := range m {
+		if h, ok := e.(SMSExpiryEvents); ok {
+			if err := h.SMSExpired(ctx, o, refund); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // SMSReceived implements SMSEvents.
 func (m MultiSMSEvents) SMSReceived(ctx context.Context, o SMSOrder, msg SMSMessage) error {

@@ -218,6 +218,13 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Equal(t, 404, status)
 	require.Contains(t, body, `"NOT_FOUND"`)
 
+	status, body = get("/metrics", "")
+	require.Equal(t, 200, status)
+	require.Contains(t, body, `accgen_http_requests_total{route="GET /api/v1/user/balance",status="200"} 1`)
+	require.Contains(t, body, `accgen_ledger_ngn{total="topups"} 50000`)
+	require.Contains(t, body, `accgen_upstream_requests_total{action="getPrices",result="ok"}`)
+	require.Contains(t, body, `accgen_pg_pool_max_conns`)
+
 	cancel()
 	select {
 	case err := <-done:

@@ -7,11 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
 	"accgen/core"
 	"accgen/core/api"
+	"accgen/core/httpx"
+	"accgen/core/metrics"
+	"accgen/core/stub"
 	"accgen/core/upstream"
 	"accgen/core/webhook"
 	"accgen/storage/redis"
@@ -21,6 +25,9 @@ import (
 type serveHooks struct {
 	onListen func(addr net.Addr)
 }
+
+// authFailureLimit is how many failed authentications one address may make.
+var authFailureLimit = core.RateLimit{Requests: 30, Period: time.Minute}
 
 // Background work cadence (polling follows ACCGEN_POLL_INTERVAL).
 const (
@@ -64,11 +71,6 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			upstreamKey = "sim-key"
 		}
 	}
-	sms, catalog, err := startSMS(ctx, a, upstreamURL, upstreamKey, logger)
-	if err != nil {
-		return err
-	}
-
 	rdb, err := redis.New(cfg.RedisURL, "accgen:")
 	if err != nil {
 		return err
@@ -77,14 +79,24 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := rdb.Ping(ctx); err != nil {
 		logger.Warn("redis is unreachable; serving with in-process rate limits until it returns", "err", err)
 	}
+	m := newMetrics(a.db, rdb, logger)
+	sms, catalog, err := startSMS(ctx, a, upstreamURL, upstreamKey, m, logger)
+	if err != nil {
+		return err
+	}
+
 	webhooks := core.NewWebhooks(a.db, nil)
 	sms.SetEvents(core.MultiSMSEvents{webhooks})
 	dispatcher := webhook.New(a.db, webhooks, webhook.Config{
-		AllowPrivate: cfg.WebhookAllowPrivate, Logger: logger.With("component", "webhook"),
+		AllowPrivate: cfg.WebhookAllowPrivate, Logger: logger.With("component", "webhook"), OnAttempt: m.WebhookAttempted,
 	})
 	if cfg.WebhookAllowPrivate {
 		logger.Warn("ACCGEN_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach private and loopback addresses")
 	}
+	// One limiter and one failed-authentication guard for both front ends: a
+	// key has one allowance and an address one failure count.
+	limiter := redis.NewRateLimiter(rdb, cfg.RateLimit, logger)
+	authGuard := httpx.NewAuthGuard(redis.NewRateLimiter(rdb, authFailureLimit, logger))
 	restAPI := api.NewHandler(api.Deps{
 		Keys:          a.keys,
 		Wallets:       a.ledger,
@@ -92,10 +104,16 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Accounts:      a.inventory,
 		Webhooks:      webhooks,
 		WebhookTester: dispatcher,
-		Limiter:       redis.NewRateLimiter(rdb, cfg.RateLimit, logger),
+		Limiter:       limiter,
 		Logger:        logger,
+		AuthGuard:     authGuard,
 	})
-	handler := routes(logger, restAPI, map[string]pinger{"postgres": a.db, "redis": rdb})
+	stubHandler := stub.NewHandler(stub.Deps{
+		Keys: a.keys, Wallets: a.ledger, SMS: sms, Limiter: limiter, AuthGuard: authGuard,
+		Logger: logger.With("component", "stub"),
+	})
+	handler := routes(logger, surface{rest: restAPI, stub: stubHandler, metrics: m,
+		deps: map[string]pinger{"postgres": a.db, "redis": rdb}})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -126,9 +144,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // startSMS builds the upstream client, loads the catalog once (a failure is
 // logged: the background refresh keeps trying) and the SMS engine.
-func startSMS(ctx context.Context, a *app, upstreamURL, upstreamKey string, logger *slog.Logger) (*core.SMS, *core.Catalog, error) {
+func startSMS(ctx context.Context, a *app, upstreamURL, upstreamKey string, m *metrics.Metrics, logger *slog.Logger) (*core.SMS, *core.Catalog, error) {
 	client, err := upstream.New(upstream.Config{BaseURL: upstreamURL, APIKey: upstreamKey, Timeout: 15 * time.Second,
-		Logger: logger.With("component", "upstream")})
+		HTTPClient: &http.Client{Transport: m.UpstreamTransport(nil)}, Logger: logger.With("component", "upstream")})
 	if err != nil {
 		return nil, nil, fmt.Errorf("ACCGEN_UPSTREAM_URL: %w", err)
 	}
@@ -144,6 +162,7 @@ func startSMS(ctx context.Context, a *app, upstreamURL, upstreamKey string, logg
 	sms := core.NewSMS(a.db, a.db, a.ledger, catalog, provider, nil, core.SMSConfig{
 		TTL: a.cfg.SMSTTL, KeepChargeAfterCode: !a.cfg.SMSRefundCompleted,
 		PlacingTimeout: a.cfg.SMSPlacingTimeout, OrphanGrace: a.cfg.SMSOrphanGrace,
+		OnPlaced: m.SMSPlaced, OnPoll: m.Polled,
 	}, logger.With("component", "sms"))
 	return sms, catalog, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"accgen/core"
+	"accgen/core/httpx"
 )
 
 // Authenticator resolves an API key to its principal.
@@ -35,6 +36,8 @@ type Deps struct {
 	WebhookTester WebhookTester
 	Limiter       core.RateLimiter
 	Logger        *slog.Logger
+	// AuthGuard limits failed authentications per client IP; nil: no limit.
+	AuthGuard *httpx.AuthGuard
 }
 
 // Handler is the /api/v1 HTTP handler.
@@ -90,3 +93,12 @@ type headerProbe struct {
 func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *headerProbe) WriteHeader(status int)      { p.status = status }
+
+// Route names the route r matches ("GET /api/v1/sms/orders/{id}"), or
+// "unmatched": a bounded label for metrics.
+func (h *Handler) Route(r *http.Request) string {
+	if _, pattern := h.mux.Handler(r); pattern != "" {
+		return pattern
+	}
+	return "unmatched"
+}

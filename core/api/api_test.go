@@ -214,3 +214,35 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 	require.Contains(t, logs.String(), "password authentication failed", "the cause is logged")
 	require.Contains(t, logs.String(), resp.Header.Get("X-Request-Id"), "with the request id")
 }
+
+// Guessing keys from one address is cut off after a few failures, without
+// affecting other addresses' valid keys.
+func TestFailedAuthenticationIsLimitedPerAddress(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	rdb := redistest.New(t)
+	logger := slog.New(slog.DiscardHandler)
+	users, keys := core.NewUsers(db), core.NewKeys(db, db)
+	u, _, err := users.Ensure(context.Background(), core.NewUser{TelegramID: 16})
+	require.NoError(t, err)
+	key, _, err := keys.Issue(context.Background(), u.ID, "")
+	require.NoError(t, err)
+	h := api.NewHandler(api.Deps{
+		Keys: keys, Wallets: core.NewLedger(db), Logger: logger,
+		Limiter:   redis.NewRateLimiter(rdb, generous, logger),
+		AuthGuard: httpx.NewAuthGuard(redis.NewRateLimiter(rdb, core.RateLimit{Requests: 3, Period: time.Minute}, logger)),
+	})
+	srv := httptest.NewServer(httpx.WithRequestID(h))
+	defer srv.Close()
+
+	for range 3 {
+		resp, _, _ := do(t, "GET", srv.URL+"/api/v1/user/balance", "acc_wrong")
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	}
+	resp, _, _ := do(t, "GET", srv.URL+"/api/v1/user/balance", "acc_wrong")
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the failure over the limit is still answered")
+	resp, env, _ := do(t, "GET", srv.URL+"/api/v1/user/balance", key)
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "now the address is blocked, even with a valid key")
+	requireError(t, env, "RATE_LIMIT_EXCEEDED")
+	require.NotEmpty(t, resp.Header.Get("Retry-After"))
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"accgen/core"
+	"accgen/core/httpx"
 )
 
 type principalKey struct{}
@@ -22,15 +23,25 @@ func principal(r *http.Request) core.Principal {
 // authenticate checks X-API-Key (401 UNAUTHORIZED for a missing, unknown or
 // revoked key), then applies the key's rate limit (429 RATE_LIMIT_EXCEEDED
 // with Retry-After), and passes the principal on in the context.
-func (h *Handler) authenticate(keys Authenticator, limiter core.RateLimiter, next http.Handler) http.Handler {
+func (h *Handler) authenticate(keys Authenticator, limiter core.RateLimiter, guard *httpx.AuthGuard, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := httpx.ClientIP(r)
+		if wait, blocked := guard.Blocked(ip); blocked {
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, ceilSeconds(wait))))
+			writeErrorStatus(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", "Too many failed authentication attempts. Try again later.")
+			return
+		}
 		key := r.Header.Get("X-API-Key")
 		if key == "" {
+			guard.Failed(r.Context(), ip)
 			writeErrorStatus(w, http.StatusUnauthorized, "UNAUTHORIZED", "Missing X-API-Key header")
 			return
 		}
 		p, err := keys.Authenticate(r.Context(), key)
 		if err != nil {
+			if core.ErrorCode(err) == core.CodeUnauthorized {
+				guard.Failed(r.Context(), ip)
+			}
 			h.writeError(w, r, err)
 			return
 		}

@@ -32,9 +32,10 @@ type Config struct {
 	Client       *http.Client    // default NewClient(AllowPrivate, Timeout)
 	// Lease hides a claimed delivery from other workers; longer than any
 	// attempt, so only a crashed worker's deliveries come back. Default 1m.
-	Lease  time.Duration
-	Now    func() time.Time
-	Logger *slog.Logger
+	Lease     time.Duration
+	Now       func() time.Time
+	Logger    *slog.Logger
+	OnAttempt func(core.WebhookAttempt) // observes every attempt (metrics); optional
 }
 
 // Dispatcher delivers due webhooks from the outbox.
@@ -66,6 +67,9 @@ func New(store core.WebhookStore, webhooks *core.Webhooks, cfg Config) *Dispatch
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = time.Minute
+	}
+	if cfg.OnAttempt == nil {
+		cfg.OnAttempt = func(core.WebhookAttempt) {}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -130,6 +134,7 @@ func (d *Dispatcher) Test(ctx context.Context, apiKeyID int64) (core.WebhookAtte
 
 func (d *Dispatcher) attemptAndRecord(ctx context.Context, del core.WebhookDelivery) core.WebhookAttempt {
 	a := d.attempt(ctx, del)
+	d.cfg.OnAttempt(a)
 	o := d.outcome(del, a)
 	if err := d.store.RecordWebhookAttempt(ctx, a, o); err != nil {
 		d.cfg.Logger.ErrorContext(ctx, "recording a webhook attempt failed", "delivery", del.ID, "err", err)

@@ -55,7 +55,7 @@ func (db *DB) CreateSMSOrder(ctx context.Context, o core.SMSOrder) error {
 		switch constraintName(err) {
 		case "sms_orders_short_id_key", "sms_orders_pkey":
 			return core.ErrShortIDTaken
-		case "sms_orders_idempotency_key":
+		case "sms_orders_idempotency_key", "sms_orders_bot_idempotency_key":
 			return core.ErrIdempotencyKeyTaken
 		}
 		return mapErr(err)
@@ -83,10 +83,15 @@ func (db *DB) SMSOrderByShortID(ctx context.Context, shortID int64) (core.SMSOrd
 	return db.smsOne(ctx, `o.short_id = $1`, shortID)
 }
 
-// SMSOrderByIdempotencyKey implements core.SMSStore.
+// SMSOrderByIdempotencyKey implements core.SMSStore. apiKeyID 0 looks among
+// bot orders (no API key), whose keys embed the chat and are unique there.
 func (db *DB) SMSOrderByIdempotencyKey(ctx context.Context, apiKeyID int64, key string) (core.SMSOrder, error) {
+	scope := `o.api_key_id = $1`
+	if apiKeyID == 0 {
+		scope = `o.api_key_id IS NULL AND $1 = 0`
+	}
 	o, err := scanSMS(db.q(ctx).QueryRow(ctx, `SELECT `+smsColumns+` FROM sms_orders o
-		WHERE o.api_key_id = $1 AND o.idempotency_key = $2`, apiKeyID, key))
+		WHERE `+scope+` AND o.idempotency_key = $2`, apiKeyID, key))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, core.Errorf(core.CodeNotFound, "Order not found.")
 	}

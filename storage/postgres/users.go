@@ -12,11 +12,12 @@ import (
 
 var _ core.UserStore = (*DB)(nil)
 
-const userColumns = `id, telegram_id, COALESCE(username, ''), COALESCE(language, ''), COALESCE(referrer, ''), created_at`
+const userColumns = `id, telegram_id, COALESCE(username, ''), COALESCE(language, ''), COALESCE(referrer, ''), created_at,
+	COALESCE(telegram_language, ''), blocked_at IS NOT NULL`
 
 func scanUser(row pgx.Row) (core.User, error) {
 	var u core.User
-	err := row.Scan(&u.ID, &u.TelegramID, &u.Username, &u.Language, &u.Referrer, &u.CreatedAt)
+	err := row.Scan(&u.ID, &u.TelegramID, &u.Username, &u.Language, &u.Referrer, &u.CreatedAt, &u.TelegramLanguage, &u.Blocked)
 	return u, err
 }
 
@@ -31,10 +32,10 @@ func (db *DB) CreateUser(ctx context.Context, nu core.NewUser) (core.User, bool,
 		q := db.q(ctx)
 		var err error
 		u, err = scanUser(q.QueryRow(ctx, `
-			INSERT INTO users (telegram_id, username, language, referrer)
-			VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''))
+			INSERT INTO users (telegram_id, username, language, referrer, telegram_language)
+			VALUES ($1, NULLIF($2, ''), NULLIF($3, ''), NULLIF($4, ''), NULLIF($5, ''))
 			ON CONFLICT (telegram_id) DO NOTHING
-			RETURNING `+userColumns, nu.TelegramID, nu.Username, nu.Language, nu.Referrer))
+			RETURNING `+userColumns, nu.TelegramID, nu.Username, nu.Language, nu.Referrer, nu.TelegramLanguage))
 		if errors.Is(err, pgx.ErrNoRows) {
 			u, err = scanUser(q.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE telegram_id = $1`, nu.TelegramID))
 			return mapErr(err)
