@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ func env(dbURL string, extra ...string) func(string) string {
 	m := map[string]string{
 		"ACCGEN_DATABASE_URL": dbURL,
 		"ACCGEN_REDIS_URL":    redistest.URL(),
+		"ACCGEN_REDIS_PREFIX": redisPrefixFor(dbURL),
 		"ACCGEN_HTTP_ADDR":    "127.0.0.1:0",
 		"ACCGEN_LOG_LEVEL":    "warn",
 		// A fixed key: serve needs one, and stock imports seal with it.
@@ -34,6 +36,16 @@ func env(dbURL string, extra ...string) func(string) string {
 		m[extra[i]] = extra[i+1]
 	}
 	return func(k string) string { return m[k] }
+}
+
+// redisPrefixFor gives each test database its own Redis key space, so
+// servers in parallel tests never share rate-limit buckets.
+func redisPrefixFor(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		panic(err)
+	}
+	return "accgen-test:" + strings.TrimPrefix(u.Path, "/") + ":"
 }
 
 // accgen runs one command in-process and returns its stdout.

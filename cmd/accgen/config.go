@@ -19,6 +19,7 @@ import (
 type Config struct {
 	DatabaseURL           string
 	RedisURL              string
+	RedisPrefix           string
 	HTTPAddr              string
 	UpstreamURL           string
 	UpstreamAPIKey        string
@@ -53,6 +54,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
 		DatabaseURL:           e.url("ACCGEN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/accgen?sslmode=disable", "postgres", "postgresql"),
 		RedisURL:              e.url("ACCGEN_REDIS_URL", "redis://127.0.0.1:6379/0", "redis", "rediss"),
+		RedisPrefix:           e.str("ACCGEN_REDIS_PREFIX", "accgen:"),
 		HTTPAddr:              e.str("ACCGEN_HTTP_ADDR", ":8080"),
 		UpstreamURL:           e.url("ACCGEN_UPSTREAM_URL", "", "http", "https"),
 		UpstreamAPIKey:        e.str("ACCGEN_UPSTREAM_API_KEY", ""),

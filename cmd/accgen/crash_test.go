@@ -107,6 +107,7 @@ func TestCrashBetweenChargeAndUpstreamAnswer(t *testing.T) {
 	childEnv := []string{
 		"ACCGEN_DATABASE_URL=" + dbURL,
 		"ACCGEN_REDIS_URL=" + getenv("ACCGEN_REDIS_URL"),
+		"ACCGEN_REDIS_PREFIX=" + getenv("ACCGEN_REDIS_PREFIX"),
 		"ACCGEN_UPSTREAM_URL=" + upstreamSrv.URL + "/stubs/handler_api.php",
 		"ACCGEN_UPSTREAM_API_KEY=" + sim.DefaultAPIKey,
 		"ACCGEN_SMS_PLACING_TIMEOUT=1s",

@@ -71,7 +71,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			upstreamKey = "sim-key"
 		}
 	}
-	rdb, err := redis.New(cfg.RedisURL, "accgen:")
+	rdb, err := redis.New(cfg.RedisURL, cfg.RedisPrefix)
 	if err != nil {
 		return err
 	}
