@@ -257,10 +257,10 @@ func pgbenchTPS(ctx context.Context, o options) (float64, error) {
 func (e *env) orderBurst(ctx context.Context, pgTPS float64) (figure, error) {
 	log.Printf("order burst: %d clients for %s", e.o.conns, e.o.duration)
 	body := `{"service_id":"tg","country_id":187}`
-	got := runLoad(ctx, e.o.conns, e.o.duration, func(int) (*http.Request, error) {
+	got := runLoad(ctx, e.o.conns, e.o.duration, func(w int) (*http.Request, error) {
 		req, err := http.NewRequest("POST", e.serve.base+"/api/v1/sms/orders", strings.NewReader(body))
 		if err == nil {
-			req.Header.Set("X-API-Key", e.key)
+			req.Header.Set("X-API-Key", e.buyers[w])
 			req.Header.Set("Content-Type", "application/json")
 		}
 		return req, err
@@ -293,10 +293,10 @@ func (e *env) accountPurchases(ctx context.Context, pgTPS float64, dir string) (
 	}
 	log.Printf("account purchases: %d clients for %s", e.o.conns, e.o.duration)
 	body := `{"account_id":` + pid + `,"quantity":1}`
-	got := runLoad(ctx, e.o.conns, e.o.duration, func(int) (*http.Request, error) {
+	got := runLoad(ctx, e.o.conns, e.o.duration, func(w int) (*http.Request, error) {
 		req, err := http.NewRequest("POST", e.serve.base+"/api/v1/accounts/orders", strings.NewReader(body))
 		if err == nil {
-			req.Header.Set("X-API-Key", e.key)
+			req.Header.Set("X-API-Key", e.buyers[w])
 			req.Header.Set("Content-Type", "application/json")
 		}
 		return req, err
@@ -308,8 +308,11 @@ func (e *env) accountPurchases(ctx context.Context, pgTPS float64, dir string) (
 	}
 	f := ratioFig("account purchase under contention: purchases/s", got.rate(), pgTPS, "/s", 0.5)
 	f.baseline = fmt.Sprintf("%.0f tps (pgbench tpcb-like)", pgTPS)
-	f.note = fmt.Sprintf("%d bought, %d failed; %d items sold to %d orders, each item once: %v", got.ok, got.failed, sold, orders, sold == orders && orders == got.ok)
-	f.pass = f.pass && sold == orders && orders == got.ok
+	// Requests still in flight when the run ends complete on the server after
+	// the client stopped counting, so the server may have sold a few more.
+	once := sold == orders && sold == distinct && sold >= got.ok
+	f.note = fmt.Sprintf("%d bought, %d failed; %d items sold to %d orders, each item once: %v", got.ok, got.failed, sold, orders, once)
+	f.pass = f.pass && once
 	return f, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"accgen/core"
 	"accgen/core/upstream/sim"
 	"accgen/storage/postgres"
 )
@@ -65,6 +66,7 @@ type env struct {
 	dbURL    string
 	db       *pgx.Conn
 	key      string
+	buyers   []string // one API key per concurrent client, each its own wallet
 	adminEnv []string
 }
 
@@ -196,11 +198,39 @@ func (e *env) startSystem(ctx context.Context) (func(), error) {
 	if _, err := run(ctx, e.adminEnv, e.accgen, "admin", "topup", "--user", uid, "--amount", "900000000000", "--reference", "bench"); err != nil {
 		return cleanup, err
 	}
+	if e.buyers, err = fundBuyers(ctx, e.dbURL, e.o.conns); err != nil {
+		return cleanup, err
+	}
 	status, body, err := e.call(ctx, "PUT", "/api/v1/user/webhook", `{"url":"`+e.hooks.srv.URL+`/hook"}`)
 	if err != nil || status != 200 {
 		return cleanup, fmt.Errorf("set webhook: %d %s %v", status, body, err)
 	}
 	return cleanup, nil
+}
+
+// fundBuyers makes n resellers, each with a funded wallet and a key: a burst
+// of orders comes from many customers, not from one wallet.
+func fundBuyers(ctx context.Context, dbURL string, n int) ([]string, error) {
+	db, err := postgres.Open(ctx, dbURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	users, keys, ledger := core.NewUsers(db), core.NewKeys(db, db), core.NewLedger(db)
+	out := make([]string, n)
+	for i := range out {
+		u, _, err := users.Ensure(ctx, core.NewUser{TelegramID: int64(500000 + i)})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := ledger.TopUp(ctx, u.ID, decimal.NewFromInt(1_000_000_000), fmt.Sprintf("bench-buyer-%d", i), ""); err != nil {
+			return nil, err
+		}
+		if out[i], _, err = keys.Issue(ctx, u.ID, "bench buyer"); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func dropDatabase(serverURL, name string) {

@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"math/big"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -55,13 +56,37 @@ type APIKeyStore interface {
 }
 
 // Keys issues, authenticates and revokes API keys.
+//
+// Authentication is on every request (resellers poll getStatus every few
+// seconds per live number), so a successful lookup is remembered in memory
+// for keyCacheTTL and last-use times are written at most once a minute per
+// key. A revocation takes effect at once on the instance that made it and
+// within keyCacheTTL on the others.
 type Keys struct {
 	store APIKeyStore
 	users UserStore
+
+	mu       sync.Mutex
+	cache    map[string]cachedKey // by SHA-256 of the key
+	touched  map[int64]time.Time  // when this instance last recorded a key's use
+	cacheTTL time.Duration
 }
 
+type cachedKey struct {
+	key     APIKey
+	expires time.Time
+}
+
+// keyCacheTTL bounds how long another instance may accept a revoked key.
+const keyCacheTTL = 5 * time.Second
+
+// maxCachedKeys bounds the cache; beyond it the cache starts over.
+const maxCachedKeys = 50_000
+
 // NewKeys returns a Keys service.
-func NewKeys(store APIKeyStore, users UserStore) *Keys { return &Keys{store: store, users: users} }
+func NewKeys(store APIKeyStore, users UserStore) *Keys {
+	return &Keys{store: store, users: users, cache: map[string]cachedKey{}, touched: map[int64]time.Time{}, cacheTTL: keyCacheTTL}
+}
 
 // Issue creates a key for userID and returns it in plain text, the only time
 // it is ever visible.
@@ -90,17 +115,70 @@ func (s *Keys) Authenticate(ctx context.Context, plain string) (Principal, error
 	if !WellFormedAPIKey(plain) {
 		return Principal{}, errInvalidKey
 	}
-	k, err := s.store.ActiveAPIKeyByHash(ctx, HashAPIKey(plain))
-	if ErrorCode(err) == CodeNotFound {
-		return Principal{}, errInvalidKey
+	hash := HashAPIKey(plain)
+	k, ok := s.cached(hash)
+	if !ok {
+		var err error
+		k, err = s.store.ActiveAPIKeyByHash(ctx, hash)
+		if ErrorCode(err) == CodeNotFound {
+			return Principal{}, errInvalidKey
+		}
+		if err != nil {
+			return Principal{}, err
+		}
+		s.remember(hash, k)
 	}
-	if err != nil {
-		return Principal{}, err
-	}
-	if err := s.store.TouchAPIKey(ctx, k.ID); err != nil {
-		return Principal{}, err
+	if s.touchDue(k.ID) {
+		if err := s.store.TouchAPIKey(ctx, k.ID); err != nil {
+			return Principal{}, err
+		}
 	}
 	return Principal{UserID: k.UserID, KeyID: k.ID}, nil
+}
+
+func (s *Keys) cached(hash []byte) (APIKey, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.cache[string(hash)]
+	if !ok || time.Now().After(c.expires) {
+		return APIKey{}, false
+	}
+	return c.key, true
+}
+
+func (s *Keys) remember(hash []byte, k APIKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.cache) >= maxCachedKeys {
+		s.cache = map[string]cachedKey{}
+	}
+	s.cache[string(hash)] = cachedKey{key: k, expires: time.Now().Add(s.cacheTTL)}
+}
+
+// touchDue reports whether this instance should record a key's use now.
+func (s *Keys) touchDue(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if last, ok := s.touched[id]; ok && now.Sub(last) < time.Minute {
+		return false
+	}
+	if len(s.touched) >= maxCachedKeys {
+		s.touched = map[int64]time.Time{}
+	}
+	s.touched[id] = now
+	return true
+}
+
+// forget drops a key from the cache (it was revoked here).
+func (s *Keys) forget(keyID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for h, c := range s.cache {
+		if c.key.ID == keyID {
+			delete(s.cache, h)
+		}
+	}
 }
 
 // List returns a user's keys, newest first, revoked ones included.
@@ -110,7 +188,9 @@ func (s *Keys) List(ctx context.Context, userID int64) ([]APIKey, error) {
 
 // Revoke disables a key at once.
 func (s *Keys) Revoke(ctx context.Context, userID, keyID int64) error {
-	return s.store.RevokeAPIKey(ctx, userID, keyID)
+	err := s.store.RevokeAPIKey(ctx, userID, keyID)
+	s.forget(keyID)
+	return err
 }
 
 var errInvalidKey = Errorf(CodeUnauthorized, "Invalid API key")

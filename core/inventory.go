@@ -81,8 +81,12 @@ type Crypter interface {
 type InventoryStore interface {
 	// CreateProduct adds an active product with no stock.
 	CreateProduct(ctx context.Context, p NewProduct) (Product, error)
-	// ProductByID returns active and inactive products; CodeNotFound if none.
+	// ProductByID returns active and inactive products with their stock;
+	// CodeNotFound if none.
 	ProductByID(ctx context.Context, id int64) (Product, error)
+	// ProductForSale is ProductByID without counting stock (Stock is 0):
+	// the purchase path takes items instead of counting them.
+	ProductForSale(ctx context.Context, id int64) (Product, error)
 	// ListProducts returns active products by id.
 	ListProducts(ctx context.Context) ([]Product, error)
 

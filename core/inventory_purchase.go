@@ -85,7 +85,7 @@ func (inv *Inventory) Purchase(ctx context.Context, p PurchaseParams) (AccountOr
 
 // purchase is Purchase's transaction.
 func (inv *Inventory) purchase(ctx context.Context, p PurchaseParams) (AccountOrder, error) {
-	prod, err := inv.store.ProductByID(ctx, p.ProductID)
+	prod, err := inv.store.ProductForSale(ctx, p.ProductID)
 	if err != nil {
 		return AccountOrder{}, err
 	}

@@ -57,6 +57,7 @@ type SMS struct {
 	cfg      SMSConfig
 	logger   *slog.Logger
 	breaker  *breaker
+	recent   orderCache
 }
 
 // NewSMS returns the SMS engine. events may be nil.
@@ -310,8 +311,15 @@ func (s *SMS) Order(ctx context.Context, sc Scope, id string) (SMSOrder, error) 
 }
 
 // OrderByShortID returns one order by its 8-digit id.
+// It may answer from a cache up to a second old (see orderCache).
 func (s *SMS) OrderByShortID(ctx context.Context, sc Scope, shortID int64) (SMSOrder, error) {
-	o, err := s.store.SMSOrderByShortID(ctx, shortID)
+	o, ok := s.recent.get(shortID)
+	var err error
+	if !ok {
+		if o, err = s.store.SMSOrderByShortID(ctx, shortID); err == nil {
+			s.recent.put(o)
+		}
+	}
 	if err == nil && !sc.allows(o) {
 		err = Errorf(CodeNotFound, "Order not found.")
 	}
@@ -351,6 +359,7 @@ func (s *SMS) Cancel(ctx context.Context, sc Scope, id string) (SMSOrder, decima
 		refund, err = s.ledger.Refund(ctx, cancelled.ChargeReference, "SMS order cancelled")
 		return err
 	})
+	s.recent.evict(o.ShortID)
 	if err != nil {
 		return SMSOrder{}, decimal.Zero, s.explainConflict(err, o, "cancelled")
 	}
@@ -373,6 +382,7 @@ func (s *SMS) RequestAnother(ctx context.Context, sc Scope, id string) (SMSOrder
 		return SMSOrder{}, &Error{Code: CodeUpstreamUnavailable, Err: err, Message: "The number provider could not send another SMS for this number."}
 	}
 	waiting, err := s.store.RequestAnotherSMS(ctx, id, s.cfg.Now())
+	s.recent.evict(o.ShortID)
 	return waiting, s.explainConflict(err, o, "asked for another SMS")
 }
 
@@ -383,6 +393,7 @@ func (s *SMS) Finish(ctx context.Context, sc Scope, id string) (SMSOrder, error)
 		return SMSOrder{}, err
 	}
 	fo, err := s.store.FinishSMSOrder(ctx, id)
+	s.recent.evict(o.ShortID)
 	if err != nil {
 		return SMSOrder{}, s.explainConflict(err, o, "finished")
 	}

@@ -128,6 +128,9 @@ func (s *SMS) RecordSMS(ctx context.Context, orderID string, seq int, code, text
 	return s.tx.InTx(ctx, func(ctx context.Context) error {
 		at := s.cfg.Now()
 		o, err := s.store.RecordSMS(ctx, orderID, seq, code, text, at)
+		if err == nil {
+			s.recent.evict(o.ShortID)
+		}
 		if err != nil || s.events == nil {
 			return err
 		}
@@ -191,6 +194,9 @@ func (s *SMS) expire(ctx context.Context) (int, error) {
 		})
 		if err != nil {
 			return total, err
+		}
+		for _, o := range expired {
+			s.recent.evict(o.ShortID)
 		}
 		total += len(expired)
 		if len(expired) < batch {

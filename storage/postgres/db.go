@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	pgxdecimal "github.com/jackc/pgx-shopspring-decimal"
@@ -24,6 +25,9 @@ import (
 type DB struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
+
+	systemMu sync.Mutex
+	system   map[string]int64 // system ledger account ids by code
 }
 
 // Open connects to dsn, registers NUMERIC↔decimal.Decimal, and checks the

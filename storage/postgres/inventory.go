@@ -44,6 +44,16 @@ func (db *DB) ProductByID(ctx context.Context, id int64) (core.Product, error) {
 	return p, mapErr(err)
 }
 
+// ProductForSale implements core.InventoryStore.
+func (db *DB) ProductForSale(ctx context.Context, id int64) (core.Product, error) {
+	p, err := scanProduct(db.q(ctx).QueryRow(ctx, `SELECT p.id, p.name, p.category, p.description, p.price, p.active, p.created_at, 0
+		FROM products p WHERE p.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return core.Product{}, core.Errorf(core.CodeNotFound, "Account product %d does not exist.", id)
+	}
+	return p, mapErr(err)
+}
+
 // ListProducts implements core.InventoryStore.
 func (db *DB) ListProducts(ctx context.Context) ([]core.Product, error) {
 	rows, err := db.q(ctx).Query(ctx, `SELECT `+productColumns+` FROM products p WHERE p.active ORDER BY p.id`)

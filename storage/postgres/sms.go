@@ -39,27 +39,33 @@ func (db *DB) collectSMS(rows pgx.Rows, err error) ([]core.SMSOrder, error) {
 	return orders, mapErr(err)
 }
 
-// CreateSMSOrder implements core.SMSStore. It runs in a savepoint so a
-// collision leaves the caller's transaction usable.
+// CreateSMSOrder implements core.SMSStore. A collision (short id or
+// idempotency key) inserts nothing and is reported without an error inside
+// the caller's transaction, so it needs no savepoint.
 func (db *DB) CreateSMSOrder(ctx context.Context, o core.SMSOrder) error {
-	return db.InTx(ctx, func(ctx context.Context) error {
-		_, err := db.q(ctx).Exec(ctx, `
-			INSERT INTO sms_orders (id, short_id, user_id, api_key_id, source, service_id, service_name,
-				country_id, country_name, price_ngn, status, charge_reference, idempotency_key,
-				request_fingerprint, telegram_chat_id, created_at)
-			VALUES ($1, $2, $3, NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''),
-				NULLIF($14, ''), NULLIF($15, 0), $16)`,
-			o.ID, o.ShortID, o.UserID, o.APIKeyID, o.Source, o.ServiceID, o.ServiceName,
-			o.CountryID, o.CountryName, o.Price, o.Status, o.ChargeReference, o.IdempotencyKey,
-			o.Fingerprint, o.TelegramChatID, o.CreatedAt)
-		switch constraintName(err) {
-		case "sms_orders_short_id_key", "sms_orders_pkey":
-			return core.ErrShortIDTaken
-		case "sms_orders_idempotency_key", "sms_orders_bot_idempotency_key":
+	q := db.q(ctx)
+	tag, err := q.Exec(ctx, `
+		INSERT INTO sms_orders (id, short_id, user_id, api_key_id, source, service_id, service_name,
+			country_id, country_name, price_ngn, status, charge_reference, idempotency_key,
+			request_fingerprint, telegram_chat_id, created_at)
+		VALUES ($1, $2, $3, NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''),
+			NULLIF($14, ''), NULLIF($15, 0), $16)
+		ON CONFLICT DO NOTHING`,
+		o.ID, o.ShortID, o.UserID, o.APIKeyID, o.Source, o.ServiceID, o.ServiceName,
+		o.CountryID, o.CountryName, o.Price, o.Status, o.ChargeReference, o.IdempotencyKey,
+		o.Fingerprint, o.TelegramChatID, o.CreatedAt)
+	if err != nil {
+		return mapErr(err)
+	}
+	if tag.RowsAffected() == 1 {
+		return nil
+	}
+	if o.IdempotencyKey != "" {
+		if _, err := db.SMSOrderByIdempotencyKey(ctx, o.APIKeyID, o.IdempotencyKey); err == nil {
 			return core.ErrIdempotencyKeyTaken
 		}
-		return mapErr(err)
-	})
+	}
+	return core.ErrShortIDTaken
 }
 
 func (db *DB) smsOne(ctx context.Context, where string, arg any) (core.SMSOrder, error) {

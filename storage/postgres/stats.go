@@ -43,7 +43,7 @@ func (db *DB) StatsSnapshot(ctx context.Context) (core.StatsSnapshot, error) {
 			(SELECT count(*) FROM account_orders),
 			(SELECT count(*) FROM stock_items WHERE status = 'sold'),
 			(SELECT COALESCE(sum(balance), 0) FROM ledger_accounts WHERE kind = 'wallet'),
-			(SELECT balance FROM ledger_accounts WHERE code = 'system:sales'),
+			(SELECT COALESCE(sum(e.amount), 0) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id WHERE a.code = 'system:sales'),
 			(SELECT COALESCE(sum(amount), 0) FROM ledger_transactions WHERE kind = 'refund'),
 			(SELECT COALESCE(sum(amount), 0) FROM ledger_transactions WHERE kind = 'topup'),
 			(SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) FROM sms_orders WHERE status IN ('placing', 'pending'))`).

@@ -44,7 +44,7 @@ func (db *DB) CreateUser(ctx context.Context, nu core.NewUser) (core.User, bool,
 			return mapErr(fmt.Errorf("insert user: %w", err))
 		}
 		created = true
-		_, err = q.Exec(ctx, `INSERT INTO ledger_accounts (code, kind, user_id) VALUES ($1, 'wallet', $2)`,
+		_, err = q.Exec(ctx, `INSERT INTO ledger_accounts (code, kind, user_id, balance) VALUES ($1, 'wallet', $2, 0)`,
 			core.WalletAccount(u.ID), u.ID)
 		return mapErr(err)
 	})
