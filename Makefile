@@ -8,7 +8,7 @@ LOCAL      := .local
 export ACCGEN_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:$(PG_PORT)/postgres?sslmode=disable
 export ACCGEN_TEST_REDIS_URL    ?= redis://127.0.0.1:$(REDIS_PORT)/0
 
-.PHONY: build test fuzz run services stop-services vet fmt compose-config bench
+.PHONY: build test fuzz run services stop-services vet fmt compose-config bench screens
 
 build:
 	go build -o bin/accgen ./cmd/accgen
@@ -60,3 +60,9 @@ compose-config:
 # Hot paths against same-run baselines; writes docs/benchmarks.md.
 bench: services
 	go run ./bench -out docs/benchmarks.md
+
+# What customers see, in every language (main menu, a country list, an
+# active number, admin /stats): rewrites docs/screens.md from the bot's own
+# renderers. TestScreens fails when the committed file is stale.
+screens:
+	go test ./bot -run '^TestScreens$$' -count=1 -args -screens

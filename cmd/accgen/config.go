@@ -31,6 +31,7 @@ type Config struct {
 	SMSRefundCompleted    bool
 	SMSPlacingTimeout     time.Duration
 	SMSOrphanGrace        time.Duration
+	BreakerCooldown       time.Duration
 	EncryptionKey         []byte
 	RateLimit             core.RateLimit
 	TelegramToken         string
@@ -45,6 +46,10 @@ type Config struct {
 	// EncryptionKeysPrevious still open credentials sealed before a key
 	// rotation; only EncryptionKey seals.
 	EncryptionKeysPrevious [][]byte
+
+	// TopUpInstructions tells customers how to pay in (the bot's balance
+	// screen); "\n" in the variable starts a new line.
+	TopUpInstructions string
 }
 
 // loadConfig reads and validates the configuration. Every problem names its
@@ -66,6 +71,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SMSRefundCompleted:    e.boolean("ACCGEN_SMS_REFUND_COMPLETED", true),
 		SMSPlacingTimeout:     e.duration("ACCGEN_SMS_PLACING_TIMEOUT", 2*time.Minute),
 		SMSOrphanGrace:        e.duration("ACCGEN_SMS_ORPHAN_GRACE", time.Minute),
+		BreakerCooldown:       e.duration("ACCGEN_BREAKER_COOLDOWN", time.Minute),
 		EncryptionKey:         e.key("ACCGEN_ENCRYPTION_KEY"),
 		RateLimit:             e.rate("ACCGEN_RATE_LIMIT", "50/s"),
 		TelegramToken:         e.str("ACCGEN_TELEGRAM_TOKEN", ""),
@@ -73,6 +79,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		TelegramWebhookURL:    e.url("ACCGEN_TELEGRAM_WEBHOOK_URL", "", "https", "http"),
 		TelegramWebhookSecret: e.str("ACCGEN_TELEGRAM_WEBHOOK_SECRET", ""),
 		AdminTelegramIDs:      e.ids("ACCGEN_ADMIN_TELEGRAM_IDS"),
+		TopUpInstructions:     strings.ReplaceAll(e.str("ACCGEN_TOPUP_INSTRUCTIONS", ""), `\n`, "\n"),
 		WebhookAllowPrivate:   e.boolean("ACCGEN_WEBHOOK_ALLOW_PRIVATE", false),
 		LogFormat:             e.oneOf("ACCGEN_LOG_FORMAT", "text", "text", "json"),
 		LogLevel:              e.level("ACCGEN_LOG_LEVEL"),

@@ -25,6 +25,10 @@ type surface struct {
 	telegram http.Handler // nil unless the bot runs in webhook mode
 	metrics  *metrics.Metrics
 	deps     map[string]pinger // what readiness checks
+
+	// telegramPath is where telegram is mounted (the path of
+	// ACCGEN_TELEGRAM_WEBHOOK_URL); empty means telegramWebhookPath.
+	telegramPath string
 }
 
 // telegramWebhookPath is where Telegram posts updates in webhook mode.
@@ -38,7 +42,13 @@ func routes(logger *slog.Logger, s surface) http.Handler {
 	mux.Handle("/api/v1/", s.rest)
 	mux.Handle("/stubs/handler_api.php", s.stub)
 	if s.telegram != nil {
-		mux.Handle("POST "+telegramWebhookPath, s.telegram)
+		path := s.telegramPath
+		if path == "" {
+			path = telegramWebhookPath
+		}
+		// Every method goes to the bot, which answers 405 itself, so a GET
+		// cannot fall through to the REST 404.
+		mux.Handle(path, s.telegram)
 	}
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -86,10 +86,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	webhooks := core.NewWebhooks(a.db, nil)
-	sms.SetEvents(core.MultiSMSEvents{webhooks})
 	dispatcher := webhook.New(a.db, webhooks, webhook.Config{
 		AllowPrivate: cfg.WebhookAllowPrivate, Logger: logger.With("component", "webhook"), OnAttempt: m.WebhookAttempted,
 	})
+	tgBot, err := startBot(cfg, a, sms, webhooks, dispatcher, rdb, logger)
+	if err != nil {
+		return err
+	}
+	sms.SetEvents(smsEvents(webhooks, tgBot))
 	if cfg.WebhookAllowPrivate {
 		logger.Warn("ACCGEN_WEBHOOK_ALLOW_PRIVATE is on: webhooks may reach private and loopback addresses")
 	}
@@ -112,8 +116,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		Keys: a.keys, Wallets: a.ledger, SMS: sms, Limiter: limiter, AuthGuard: authGuard,
 		Logger: logger.With("component", "stub"),
 	})
-	handler := routes(logger, surface{rest: restAPI, stub: stubHandler, metrics: m,
-		deps: map[string]pinger{"postgres": a.db, "redis": rdb}})
+	web := surface{rest: restAPI, stub: stubHandler, metrics: m,
+		deps: map[string]pinger{"postgres": a.db, "redis": rdb}}
+	if tgBot != nil && cfg.TelegramWebhookURL != "" {
+		web.telegram, web.telegramPath = tgBot.WebhookHandler(), tgBot.WebhookPath()
+	}
+	handler := routes(logger, web)
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -135,6 +143,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Go(func() { _ = catalog.Run(wctx, catalogRefreshEvery) })
 	wg.Go(func() { _ = sms.RunWorkers(wctx, a.db, cfg.PollInterval, sweepEvery) })
 	wg.Go(func() { _ = dispatcher.Run(wctx) })
+	if tgBot != nil {
+		wg.Go(func() { _ = tgBot.Run(wctx) })
+	}
 	err = serveUntil(ctx, ln, handler, logger)
 	stopWorkers()
 	wg.Wait()
@@ -161,7 +172,7 @@ func startSMS(ctx context.Context, a *app, upstreamURL, upstreamKey string, m *m
 	}
 	sms := core.NewSMS(a.db, a.db, a.ledger, catalog, provider, nil, core.SMSConfig{
 		TTL: a.cfg.SMSTTL, KeepChargeAfterCode: !a.cfg.SMSRefundCompleted,
-		PlacingTimeout: a.cfg.SMSPlacingTimeout, OrphanGrace: a.cfg.SMSOrphanGrace,
+		PlacingTimeout: a.cfg.SMSPlacingTimeout, OrphanGrace: a.cfg.SMSOrphanGrace, BreakerCooldown: a.cfg.BreakerCooldown,
 		OnPlaced: m.SMSPlaced, OnPoll: m.Polled,
 	}, logger.With("component", "sms"))
 	return sms, catalog, nil
