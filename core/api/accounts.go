@@ -177,21 +177,7 @@ func (h *Handler) getAccountOrder(accounts Accounts) http.Handler {
 // listAccountOrders answers GET /api/v1/accounts/orders?limit&offset: the
 // calling key's orders, newest first, credentials included.
 func (h *Handler) listAccountOrders(accounts Accounts) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		page, err := parsePage(r)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		orders, total, err := accounts.Orders(r.Context(), scope(r), page.Limit, page.Offset)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		views := make([]accountOrderJSON, len(orders))
-		for i, o := range orders {
-			views[i] = accountOrderView(o)
-		}
-		writeData(w, http.StatusOK, map[string]any{"orders": views, "limit": page.Limit, "offset": page.Offset, "total": total})
-	})
+	return listHandler(h, "orders", func(r *http.Request, limit, offset int) ([]core.AccountOrder, int, error) {
+		return accounts.Orders(r.Context(), scope(r), limit, offset)
+	}, accountOrderView)
 }

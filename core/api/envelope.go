@@ -46,3 +46,25 @@ type Money decimal.Decimal
 func (m Money) MarshalJSON() ([]byte, error) {
 	return []byte(decimal.Decimal(m).StringFixed(2)), nil
 }
+
+// listHandler answers a paginated list (?limit&offset) under name, newest
+// first as fetch returns it, each item rendered by view.
+func listHandler[T, V any](h *Handler, name string, fetch func(r *http.Request, limit, offset int) ([]T, int, error), view func(T) V) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		page, err := parsePage(r)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		items, total, err := fetch(r, page.Limit, page.Offset)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		views := make([]V, len(items))
+		for i, it := range items {
+			views[i] = view(it)
+		}
+		writeData(w, http.StatusOK, map[string]any{name: views, "limit": page.Limit, "offset": page.Offset, "total": total})
+	})
+}

@@ -171,23 +171,9 @@ func (h *Handler) getSMSOrder(sms SMSOrders) http.Handler {
 
 // listSMSOrders answers GET /api/v1/sms/orders?limit&offset.
 func (h *Handler) listSMSOrders(sms SMSOrders) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		page, err := parsePage(r)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		orders, total, err := sms.Orders(r.Context(), scope(r), page.Limit, page.Offset)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		views := make([]smsOrderJSON, len(orders))
-		for i, o := range orders {
-			views[i] = smsOrderView(o)
-		}
-		writeData(w, http.StatusOK, map[string]any{"orders": views, "limit": page.Limit, "offset": page.Offset, "total": total})
-	})
+	return listHandler(h, "orders", func(r *http.Request, limit, offset int) ([]core.SMSOrder, int, error) {
+		return sms.Orders(r.Context(), scope(r), limit, offset)
+	}, smsOrderView)
 }
 
 // cancelSMSOrder answers DELETE /api/v1/sms/orders/{id}.

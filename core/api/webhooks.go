@@ -138,23 +138,9 @@ func deliveryView(d core.WebhookDelivery) deliveryJSON {
 
 // listWebhookDeliveries answers GET /api/v1/user/webhook/deliveries, newest first.
 func (h *Handler) listWebhookDeliveries(wh Webhooks) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		page, err := parsePage(r)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		list, total, err := wh.Deliveries(r.Context(), principal(r).KeyID, page.Limit, page.Offset)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		views := make([]deliveryJSON, len(list))
-		for i, d := range list {
-			views[i] = deliveryView(d)
-		}
-		writeData(w, http.StatusOK, map[string]any{"deliveries": views, "limit": page.Limit, "offset": page.Offset, "total": total})
-	})
+	return listHandler(h, "deliveries", func(r *http.Request, limit, offset int) ([]core.WebhookDelivery, int, error) {
+		return wh.Deliveries(r.Context(), principal(r).KeyID, limit, offset)
+	}, deliveryView)
 }
 
 // getWebhookDelivery answers GET /api/v1/user/webhook/deliveries/{id} with every attempt.
