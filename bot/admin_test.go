@@ -37,7 +37,7 @@ func TestAdminTopUpCreditsAndNotifies(t *testing.T) {
 	require.Contains(t, got, h.text("ha", "notify.topup", "Amount", decimal.NewFromInt(5000), "Balance", decimal.NewFromInt(5000)))
 	require.Contains(t, got, "bank transfer 12/03")
 	h.deliver()
-	require.Len(t, h.tg.sentTo(ife.ID), 2, "the menu and one top-up notice")
+	require.Len(t, h.tg.SentTo(ife.ID), 2, "the menu and one top-up notice")
 
 	h.send(admin, "/deduct "+strconv.FormatInt(user.ID, 10)+" 1250.50")
 	require.True(t, h.env.Balance(t, user.ID).Equal(decimal.RequireFromString("3749.50")))
@@ -62,7 +62,7 @@ func TestNonAdminTopUpDoesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, hist, "no money moved")
 	h.deliver()
-	require.Len(t, h.tg.sentTo(mallory.ID), 6, "the menu and five unknown-command answers, no notice")
+	require.Len(t, h.tg.SentTo(mallory.ID), 6, "the menu and five unknown-command answers, no notice")
 }
 
 // /refund refunds an account order's charge (once) and an SMS order by
@@ -146,7 +146,7 @@ func TestAdminCommandMenuIsScoped(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{admins: []int64{adminID}})
 	h.bot.setCommands(h.ctx)
-	calls := h.tg.callsOf("setMyCommands")
+	calls := h.tg.CallsOf("setMyCommands")
 	require.Len(t, calls, 5, "default menu in English, Yoruba, Hausa, Igbo, and one admin chat")
 	for _, c := range calls {
 		var scope struct {

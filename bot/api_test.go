@@ -28,7 +28,7 @@ func TestResellerKeysAndWebhook(t *testing.T) {
 	rita := tgUser{ID: 7101, Name: "Rita"}
 	h.send(rita, "/start")
 	h.click(rita, "k")
-	require.Contains(t, h.tg.screen(rita.ID), h.text("en", "api.no_keys"))
+	require.Contains(t, h.tg.Screen(rita.ID), h.text("en", "api.no_keys"))
 	h.click(rita, "kn")
 	h.send(rita, "My <shop>")
 	created := h.lastSent(rita)
@@ -41,13 +41,13 @@ func TestResellerKeysAndWebhook(t *testing.T) {
 	require.Equal(t, h.user(rita).ID, p.UserID)
 
 	h.click(rita, "k")
-	list := h.tg.screen(rita.ID)
+	list := h.tg.Screen(rita.ID)
 	require.Contains(t, list, key[:12])
 	require.Contains(t, list, "My &lt;shop&gt;")
 	require.NotContains(t, list, key, "the key is never shown again")
 
 	h.click(rita, "kw:")
-	require.Contains(t, h.tg.screen(rita.ID), h.text("en", "webhook.none", "Prefix", key[:12]))
+	require.Contains(t, h.tg.Screen(rita.ID), h.text("en", "webhook.none", "Prefix", key[:12]))
 	h.click(rita, "ws:")
 	h.send(rita, "not a url")
 	require.Contains(t, h.lastSent(rita), h.text("en", "error.invalid"))
@@ -59,7 +59,7 @@ func TestResellerKeysAndWebhook(t *testing.T) {
 	require.True(t, strings.HasPrefix(e.Secret, "whsec_"))
 
 	h.click(rita, "wt:")
-	answers := h.tg.callsOf("answerCallbackQuery")
+	answers := h.tg.CallsOf("answerCallbackQuery")
 	require.Contains(t, answers[len(answers)-1].Fields["text"], "200")
 	require.Equal(t, int32(1), hits.Load(), "the test event reached the endpoint, signed")
 
@@ -72,12 +72,12 @@ func TestResellerKeysAndWebhook(t *testing.T) {
 	h.click(rita, "kR:")
 	_, err = h.env.Keys.Authenticate(h.ctx, key)
 	require.Equal(t, core.CodeUnauthorized, core.ErrorCode(err))
-	require.Contains(t, h.tg.screen(rita.ID), h.text("en", "api.no_keys"))
+	require.Contains(t, h.tg.Screen(rita.ID), h.text("en", "api.no_keys"))
 
 	// Another user's key id in forged callback data is refused.
 	other, otherKey, _ := h.env.Reseller(t, 7199, "")
-	h.press(rita, h.tg.latest(rita.ID).ID, "kR:"+itoa(otherKey.KeyID))
-	require.Contains(t, h.tg.callsOf("answerCallbackQuery")[h.answered()-1].Fields["text"], h.text("en", "api.key_gone"))
+	h.press(rita, h.tg.Latest(rita.ID).ID, "kR:"+itoa(otherKey.KeyID))
+	require.Contains(t, h.tg.CallsOf("answerCallbackQuery")[h.answered()-1].Fields["text"], h.text("en", "api.key_gone"))
 	still, err := h.env.Keys.List(h.ctx, other.ID)
 	require.NoError(t, err)
 	require.Nil(t, still[0].RevokedAt, "a forged key id revokes nothing")

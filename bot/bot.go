@@ -44,6 +44,10 @@ type Config struct {
 	HTTPClient               *http.Client // Bot API and file downloads
 	Logger                   *slog.Logger
 	Now                      func() time.Time
+	// OnUpdate, when set, hears of every update received: its kind
+	// (message, callback_query, my_chat_member, other) and how handling
+	// ended (ok, timeout, panic, dropped). core/metrics.BotUpdate fits.
+	OnUpdate func(kind, result string)
 }
 
 // Store is what the bot keeps in PostgreSQL besides the engine's state
@@ -94,6 +98,11 @@ type Deps struct {
 	Store         Store
 	Sessions      SessionStore
 	Locales       *locales.Catalog
+	// Locker, when set, lets one instance at a time report a broadcast's
+	// progress (storage/postgres.DB implements it). Several instances
+	// need it: otherwise one could overwrite the final report with a
+	// progress figure it read just before.
+	Locker core.Locker
 }
 
 // Bot is the Telegram storefront.
@@ -143,6 +152,9 @@ func New(cfg Config, d Deps) (*Bot, error) {
 	}
 	b.serial = newSerializer(cfg.Workers, 50, cfg.HandlerTimeout, cfg.Logger)
 	b.serial.onPanic = b.apologize
+	if cfg.OnUpdate != nil {
+		b.serial.onDone = func(upd *models.Update, result string) { cfg.OnUpdate(updateKind(upd), result) }
+	}
 	api, err := tgbot.New(cfg.Token,
 		tgbot.WithServerURL(cfg.APIURL),
 		tgbot.WithSkipGetMe(),

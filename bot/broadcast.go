@@ -26,8 +26,8 @@ const (
 	maxBroadcastTextRune = 3500
 )
 
-// broadcasts caches broadcast rows (their text never changes) and when each
-// progress message was last edited.
+// broadcasts caches broadcast rows for their text (which never changes) and
+// when each progress message was last edited.
 type broadcasts struct {
 	mu       sync.Mutex
 	byID     map[int64]core.Broadcast
@@ -134,7 +134,18 @@ func (b *Bot) broadcast(ctx context.Context, id int64) (core.Broadcast, error) {
 
 // reportProgress edits the admin's progress message, at most every couple
 // of seconds, and finishes the broadcast (once) when nothing is pending.
+// With a Locker, one instance at a time reads and reports, so the final
+// report is the last edit; an instance that finds the lock taken skips,
+// and the final report it may have owed is made by the next pass that
+// finds the queue empty (finishBroadcasts).
 func (b *Bot) reportProgress(ctx context.Context, id int64) {
+	if b.d.Locker != nil {
+		unlock, ok, err := b.d.Locker.TryLock(ctx, "bot-broadcast-progress:"+strconv.FormatInt(id, 10))
+		if err != nil || !ok {
+			return
+		}
+		defer unlock()
+	}
 	prog, err := b.d.Store.BroadcastProgress(ctx, id)
 	if err != nil {
 		b.logger.WarnContext(ctx, "broadcast progress", "broadcast", id, "err", err)
@@ -157,9 +168,16 @@ func (b *Bot) reportProgress(ctx context.Context, id int64) {
 			return
 		}
 	}
-	bc, err := b.broadcast(ctx, id)
+	// Read afresh, not from the cache: the progress message id is recorded
+	// after the broadcast is created, possibly after this worker (in this
+	// instance or another) cached the row.
+	bc, err := b.d.Store.BroadcastByID(ctx, id)
 	if err != nil {
+		b.logger.WarnContext(ctx, "broadcast progress", "broadcast", id, "err", err)
 		return
+	}
+	if bc.ProgressMessageID == 0 && !prog.Done() {
+		return // the admin's command has not posted its progress message yet
 	}
 	p := b.printer(locales.Default)
 	if admin, err := b.d.Users.ByTelegramID(ctx, bc.AdminChatID); err == nil {

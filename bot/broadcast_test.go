@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	tgbot "github.com/go-telegram/bot"
 	"github.com/stretchr/testify/require"
 
 	"accgen/core"
@@ -35,8 +36,7 @@ func TestBroadcastRateLimitedAndResumesAfterRestart(t *testing.T) {
 	}
 	const text = "Big sale today & tomorrow!"
 	flooded := false
-	h.tg.mu.Lock()
-	h.tg.fail = func(method string, f map[string]string) *tgError {
+	h.tg.SetFail(func(method string, f map[string]string) *tgError {
 		if method != "sendMessage" {
 			return nil
 		}
@@ -50,16 +50,15 @@ func TestBroadcastRateLimitedAndResumesAfterRestart(t *testing.T) {
 			}
 		}
 		return nil
-	}
-	h.tg.mu.Unlock()
+	})
 
 	h.send(admin, "/broadcast "+text)
 	require.Equal(t, h.text("en", "admin.broadcast_progress", "Sent", 0, "Blocked", 0, "Failed", 0, "Total", 100), h.lastSent(admin))
-	progressMsg := h.tg.latest(admin.ID).ID
+	progressMsg := h.tg.Latest(admin.ID).ID
 
 	broadcastCalls := func() []tgCall {
 		var out []tgCall
-		for _, c := range h.tg.callsOf("sendMessage") {
+		for _, c := range h.tg.CallsOf("sendMessage") {
 			if c.Fields["text"] == "Big sale today &amp; tomorrow!" {
 				out = append(out, c)
 			}
@@ -85,9 +84,7 @@ func TestBroadcastRateLimitedAndResumesAfterRestart(t *testing.T) {
 	go func() { h.bot.RunOutbox(ctx2); close(done2) }()
 	final := h.text("en", "admin.broadcast_done", "Sent", 99, "Blocked", 1, "Failed", 0, "Total", 100)
 	require.Eventually(t, func() bool {
-		h.tg.mu.Lock()
-		defer h.tg.mu.Unlock()
-		return h.tg.messages[admin.ID][progressMsg].Text == final
+		return h.tg.Message(admin.ID, progressMsg).Text == final
 	}, 30*time.Second, 20*time.Millisecond, "the admin's progress message ends with the totals")
 	stop2()
 	<-done2
@@ -129,6 +126,46 @@ func TestBroadcastRateLimitedAndResumesAfterRestart(t *testing.T) {
 	blocked, err := h.env.Users.ByTelegramID(h.ctx, blockedID)
 	require.NoError(t, err)
 	require.True(t, blocked.Blocked, "a 403 marks the user blocked")
+	open, err := h.env.DB.UnfinishedBroadcasts(h.ctx)
+	require.NoError(t, err)
+	require.Empty(t, open)
+}
+
+// A worker may start sending a broadcast before the admin's command has
+// recorded its progress message (another instance's worker, or this one's
+// between two statements). It must neither post progress messages of its
+// own meanwhile nor report the end anywhere but in that message, once it
+// is recorded. With a Locker, as in serve, reports go one at a time.
+func TestBroadcastProgressMessageRecordedLate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{admins: []int64{adminID}})
+	h.deps.Locker = h.env.DB
+	h.bot = h.newBot()
+	for id := int64(8101); id <= 8130; id++ {
+		_, _, err := h.env.Users.Ensure(h.ctx, core.NewUser{TelegramID: id})
+		require.NoError(t, err)
+	}
+	bc, created, err := h.env.DB.CreateBroadcast(h.ctx, core.Broadcast{Reference: "late-progress", AdminChatID: adminID, Text: "hello"})
+	require.NoError(t, err)
+	require.True(t, created)
+
+	n, err := h.bot.DeliverBroadcasts(h.ctx) // caches the row, with no progress message yet
+	require.NoError(t, err)
+	require.Equal(t, broadcastBatch, n)
+	require.Empty(t, h.tg.SentTo(adminID), "no progress message of the worker's own")
+
+	m, err := h.bot.send.SendMessage(h.ctx, &tgbot.SendMessageParams{ChatID: int64(adminID), Text: "progress"})
+	require.NoError(t, err)
+	require.NoError(t, h.env.DB.SetBroadcastProgressMessage(h.ctx, bc.ID, m.ID))
+	for {
+		n, err := h.bot.DeliverBroadcasts(h.ctx)
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	require.Equal(t, []string{"progress"}, h.tg.SentTo(adminID), "the end is reported by editing, not by a new message")
+	require.Equal(t, h.text("en", "admin.broadcast_done", "Sent", 30, "Blocked", 0, "Failed", 0, "Total", 30), h.tg.Message(adminID, m.ID).Text)
 	open, err := h.env.DB.UnfinishedBroadcasts(h.ctx)
 	require.NoError(t, err)
 	require.Empty(t, open)

@@ -82,7 +82,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	h.bot = h.newBot()
 	t.Cleanup(func() {
-		require.Empty(t, h.tg.badCallbackData(), "callback_data over 64 bytes")
+		require.Empty(t, h.tg.BadCallbackData(), "callback_data over 64 bytes")
 		require.Empty(t, h.deps.Locales.Misses(), "messages missing from the catalog")
 	})
 	return h
@@ -143,8 +143,8 @@ func (h *harness) send(u tgUser, text string) { h.t.Helper(); h.process(h.messag
 // prefix (the button must be on screen) and returns the data pressed.
 func (h *harness) click(u tgUser, prefix string) string {
 	h.t.Helper()
-	msgID, data, ok := h.tg.findButton(u.ID, prefix)
-	require.True(h.t, ok, "no button %q on screen; screen is:\n%s", prefix, h.tg.screen(u.ID))
+	msgID, data, ok := h.tg.FindButton(u.ID, prefix)
+	require.True(h.t, ok, "no button %q on screen; screen is:\n%s", prefix, h.tg.Screen(u.ID))
 	h.press(u, msgID, data)
 	return data
 }
@@ -191,7 +191,7 @@ func (h *harness) text(lang, id string, kv ...any) string {
 }
 
 // answered counts answerCallbackQuery calls.
-func (h *harness) answered() int { return len(h.tg.callsOf("answerCallbackQuery")) }
+func (h *harness) answered() int { return len(h.tg.CallsOf("answerCallbackQuery")) }
 
 // newDeadSessions is a session store whose Redis is not there.
 func newDeadSessions() (*redis.Sessions, error) {
@@ -207,9 +207,7 @@ func (h *harness) document(u tgUser, caption, name, content string) {
 	h.t.Helper()
 	upd := h.message(u, "")
 	fileID := "file" + strconv.FormatInt(upd.ID, 10)
-	h.tg.mu.Lock()
-	h.tg.files[fileID] = []byte(content)
-	h.tg.mu.Unlock()
+	h.tg.AddFile(fileID, []byte(content))
 	upd.Message.Caption = caption
 	upd.Message.Document = &models.Document{FileID: fileID, FileUniqueID: fileID, FileName: name, FileSize: int64(len(content))}
 	h.process(upd)
@@ -218,7 +216,7 @@ func (h *harness) document(u tgUser, caption, name, content string) {
 // lastSent is the newest message sent to u (not an edit).
 func (h *harness) lastSent(u tgUser) string {
 	h.t.Helper()
-	sent := h.tg.sentTo(u.ID)
+	sent := h.tg.SentTo(u.ID)
 	require.NotEmpty(h.t, sent)
 	return sent[len(sent)-1]
 }

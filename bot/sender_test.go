@@ -22,15 +22,15 @@ func TestSenderHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
 	s, tg := newTestSender(t, SenderConfig{})
 	var n atomic.Int32
-	tg.fail = func(method string, _ map[string]string) *tgError {
+	tg.SetFail(func(method string, _ map[string]string) *tgError {
 		if method == "sendMessage" && n.Add(1) == 1 {
 			return &tgError{Code: 429, Desc: "Too Many Requests: retry after 1", RetryAfter: 1}
 		}
 		return nil
-	}
+	})
 	_, err := s.SendMessage(context.Background(), &tgbot.SendMessageParams{ChatID: int64(1), Text: "hi"})
 	require.NoError(t, err)
-	calls := tg.callsOf("sendMessage")
+	calls := tg.CallsOf("sendMessage")
 	require.Len(t, calls, 2)
 	require.GreaterOrEqual(t, calls[1].At.Sub(calls[0].At), time.Second)
 }
@@ -39,25 +39,25 @@ func TestSenderMarksBlockedUsers(t *testing.T) {
 	t.Parallel()
 	var blocked atomic.Int64
 	s, tg := newTestSender(t, SenderConfig{OnBlocked: func(_ context.Context, chat int64) { blocked.Store(chat) }})
-	tg.fail = func(string, map[string]string) *tgError {
+	tg.SetFail(func(string, map[string]string) *tgError {
 		return &tgError{Code: 403, Desc: "Forbidden: bot was blocked by the user"}
-	}
+	})
 	_, err := s.SendMessage(context.Background(), &tgbot.SendMessageParams{ChatID: int64(77), Text: "hi"})
 	require.ErrorIs(t, err, ErrBlocked)
 	require.Equal(t, int64(77), blocked.Load())
-	require.Len(t, tg.callsOf("sendMessage"), 1, "a 403 is not retried")
+	require.Len(t, tg.CallsOf("sendMessage"), 1, "a 403 is not retried")
 }
 
 func TestSenderTreatsNotModifiedAsDone(t *testing.T) {
 	t.Parallel()
 	s, tg := newTestSender(t, SenderConfig{})
-	tg.fail = func(string, map[string]string) *tgError {
+	tg.SetFail(func(string, map[string]string) *tgError {
 		return &tgError{Code: 400, Desc: "Bad Request: message is not modified: specified new message content and reply markup are exactly the same"}
-	}
+	})
 	require.NoError(t, s.EditMessageText(context.Background(), &tgbot.EditMessageTextParams{ChatID: int64(1), MessageID: 1, Text: "x"}))
-	tg.fail = func(string, map[string]string) *tgError {
+	tg.SetFail(func(string, map[string]string) *tgError {
 		return &tgError{Code: 400, Desc: "Bad Request: chat not found"}
-	}
+	})
 	require.ErrorIs(t, s.EditMessageText(context.Background(), &tgbot.EditMessageTextParams{ChatID: int64(1), MessageID: 1, Text: "x"}), tgbot.ErrorBadRequest)
 }
 
@@ -85,7 +85,7 @@ func TestSenderLimitsEachChat(t *testing.T) {
 		require.NoError(t, s.EditMessageText(ctx, &tgbot.EditMessageTextParams{ChatID: int64(1), MessageID: 1, Text: "e"}))
 	}
 	require.Less(t, time.Since(start), 300*time.Millisecond)
-	require.Len(t, tg.callsOf("sendMessage"), 8)
+	require.Len(t, tg.CallsOf("sendMessage"), 8)
 }
 
 // Stopping while waiting for a token sends nothing.
@@ -98,5 +98,5 @@ func TestSenderStopsWhileWaiting(t *testing.T) {
 	defer cancel()
 	_, err = s.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: int64(1), Text: "b"})
 	require.Error(t, err)
-	require.Len(t, tg.callsOf("sendMessage"), 1)
+	require.Len(t, tg.CallsOf("sendMessage"), 1)
 }

@@ -24,6 +24,9 @@ type serializer struct {
 	logger   *slog.Logger
 	// onPanic tells the user something went wrong (the handler died).
 	onPanic func(ctx context.Context, upd *models.Update)
+	// onDone hears how each update ended: ok, timeout (the handler
+	// outlived its deadline), panic, or dropped (its chat's queue was full).
+	onDone func(upd *models.Update, result string)
 
 	mu    sync.Mutex
 	chats map[int64]*mailbox
@@ -44,7 +47,8 @@ type job struct {
 func newSerializer(workers, maxQueue int, timeout time.Duration, logger *slog.Logger) *serializer {
 	return &serializer{
 		timeout: timeout, maxQueue: maxQueue, sem: make(chan struct{}, workers), logger: logger,
-		onPanic: func(context.Context, *models.Update) {}, chats: map[int64]*mailbox{},
+		onPanic: func(context.Context, *models.Update) {}, onDone: func(*models.Update, string) {},
+		chats: map[int64]*mailbox{},
 	}
 }
 
@@ -63,6 +67,7 @@ func (s *serializer) middleware(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 			// A chat flooding faster than it can be served loses the
 			// excess rather than growing memory without bound.
 			s.logger.WarnContext(ctx, "chat queue full; update dropped", "chat", chat, "update", upd.ID)
+			s.onDone(upd, "dropped")
 			return
 		}
 		mb.queue = append(mb.queue, job{ctx: context.WithoutCancel(ctx), api: api, upd: upd, next: next})
@@ -105,9 +110,15 @@ func (s *serializer) run(j job) {
 		if p := recover(); p != nil {
 			s.logger.Error("bot handler panicked", "update", j.upd.ID, "panic", p, "stack", string(debug.Stack()))
 			s.onPanic(context.WithoutCancel(ctx), j.upd)
+			s.onDone(j.upd, "panic")
 		}
 	}()
 	j.next(ctx, j.api, j.upd)
+	result := "ok"
+	if ctx.Err() == context.DeadlineExceeded {
+		result = "timeout"
+	}
+	s.onDone(j.upd, result)
 }
 
 // wait blocks until every queued update has been handled or ctx ends.
@@ -138,6 +149,19 @@ func recoverMiddleware(logger *slog.Logger) tgbot.Middleware {
 			next(ctx, api, upd)
 		}
 	}
+}
+
+// updateKind names an update's kind for metrics.
+func updateKind(upd *models.Update) string {
+	switch {
+	case upd.Message != nil:
+		return "message"
+	case upd.CallbackQuery != nil:
+		return "callback_query"
+	case upd.MyChatMember != nil:
+		return "my_chat_member"
+	}
+	return "other"
 }
 
 // updateChat is the chat an update belongs to (0 for updates without one,

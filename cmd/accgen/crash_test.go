@@ -53,7 +53,9 @@ func startServe(t *testing.T, env []string) *process {
 	cmd := exec.Command(bin, "serve")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	cmd.Env = append(os.Environ(), append(env, "ACCGEN_HTTP_ADDR=127.0.0.1:"+port)...)
+	// os.Environ is a fresh slice: appending to env itself could write into
+	// a caller's spare capacity, shared by instances started at once.
+	cmd.Env = append(append(os.Environ(), env...), "ACCGEN_HTTP_ADDR=127.0.0.1:"+port)
 	require.NoError(t, cmd.Start())
 	p := &process{cmd: cmd, base: "http://127.0.0.1:" + port, stderr: &stderr}
 	t.Cleanup(func() {

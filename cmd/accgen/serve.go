@@ -89,7 +89,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	dispatcher := webhook.New(a.db, webhooks, webhook.Config{
 		AllowPrivate: cfg.WebhookAllowPrivate, Logger: logger.With("component", "webhook"), OnAttempt: m.WebhookAttempted,
 	})
-	tgBot, err := startBot(cfg, a, sms, webhooks, dispatcher, rdb, logger)
+	tgBot, err := startBot(cfg, a, sms, webhooks, dispatcher, rdb, m, logger)
 	if err != nil {
 		return err
 	}

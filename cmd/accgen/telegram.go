@@ -5,6 +5,7 @@ import (
 
 	"accgen/bot"
 	"accgen/core"
+	"accgen/core/metrics"
 	"accgen/locales"
 	"accgen/storage/redis"
 )
@@ -13,7 +14,7 @@ import (
 // (nil otherwise). It receives updates by long polling, or through the main
 // HTTP server when ACCGEN_TELEGRAM_WEBHOOK_URL is set (routes mounts
 // WebhookHandler at WebhookPath).
-func startBot(cfg Config, a *app, sms *core.SMS, webhooks *core.Webhooks, tester bot.WebhookTester, rdb *redis.Client, logger *slog.Logger) (*bot.Bot, error) {
+func startBot(cfg Config, a *app, sms *core.SMS, webhooks *core.Webhooks, tester bot.WebhookTester, rdb *redis.Client, m *metrics.Metrics, logger *slog.Logger) (*bot.Bot, error) {
 	if cfg.TelegramToken == "" {
 		return nil, nil
 	}
@@ -30,10 +31,11 @@ func startBot(cfg Config, a *app, sms *core.SMS, webhooks *core.Webhooks, tester
 		TopUpInstructions: cfg.TopUpInstructions,
 		NumberTTL:         cfg.SMSTTL,
 		Logger:            logger.With("component", "bot"),
+		OnUpdate:          m.BotUpdate,
 	}, bot.Deps{
 		Users: a.users, Keys: a.keys, Ledger: a.ledger, SMS: sms, Inventory: a.inventory,
 		Webhooks: webhooks, WebhookTester: tester, Tx: a.db, Store: a.db,
-		Sessions: redis.NewSessions(rdb), Locales: catalog,
+		Sessions: redis.NewSessions(rdb), Locales: catalog, Locker: a.db,
 	})
 }
 

@@ -80,7 +80,7 @@ func New() *Metrics {
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
 		botUpdates: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "accgen_bot_updates_total", Help: "Telegram updates handled by kind and result.",
+			Name: "accgen_bot_updates_total", Help: "Telegram updates received by this instance, by kind (message, callback_query, my_chat_member, other) and result (ok, timeout, panic, dropped).",
 		}, []string{"kind", "result"}),
 	}
 	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.upstreamCalls, m.upstreamTime, m.smsPlaced, m.pollTicks,
