@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -39,35 +40,13 @@ func (inv *Inventory) ImportStock(ctx context.Context, productID int64, lines []
 	if _, err := inv.store.ProductByID(ctx, productID); err != nil {
 		return ImportResult{}, err
 	}
-	var (
-		entries []importLine
-		inInput int
-		seen    = map[string]bool{}
-	)
-	for i, line := range lines {
-		if i == 0 {
-			line = strings.TrimPrefix(line, "\ufeff") // a byte-order mark from a Windows editor
-		}
-		line = strings.TrimSpace(line)
-		switch {
-		case line == "":
-			continue
-		case len(line) > maxCredentialLen:
-			return ImportResult{}, ValidationError(fmt.Sprintf("line %d", i+1), "is longer than %d bytes", maxCredentialLen)
-		case !utf8.ValidString(line):
-			return ImportResult{}, ValidationError(fmt.Sprintf("line %d", i+1), "is not valid UTF-8")
-		}
-		fps := inv.crypt.Fingerprints([]byte(line))
-		if seen[string(fps[0])] {
-			inInput++
-			continue
-		}
-		seen[string(fps[0])] = true
-		entries = append(entries, importLine{plain: line, fps: fps})
+	entries, inInput, err := parseStockLines(lines, inv.crypt.Fingerprints)
+	if err != nil {
+		return ImportResult{}, err
 	}
 
 	var res ImportResult
-	err := inv.tx.InTx(ctx, func(ctx context.Context) error {
+	err = inv.tx.InTx(ctx, func(ctx context.Context) error {
 		res = ImportResult{Duplicates: inInput}
 		for start := 0; start < len(entries); start += importBatch {
 			added, dups, err := inv.importBatch(ctx, productID, entries[start:min(start+importBatch, len(entries))])
@@ -80,6 +59,40 @@ func (inv *Inventory) ImportStock(ctx context.Context, productID int64, lines []
 		return nil
 	})
 	return res, err
+}
+
+// parseStockLines turns an import's lines into credentials: surrounding
+// whitespace (and a leading byte-order mark) removed, blank lines skipped,
+// repeats within the input dropped and counted. A line that is too long,
+// not UTF-8 or holds a control character other than a tab refuses the whole
+// import, naming the line: credentials are shown to buyers as they are.
+func parseStockLines(lines []string, fingerprints func([]byte) [][]byte) (entries []importLine, repeats int, err error) {
+	seen := map[string]bool{}
+	for i, line := range lines {
+		if i == 0 {
+			line = strings.TrimPrefix(line, "\ufeff") // a byte-order mark from a Windows editor
+		}
+		line = strings.TrimSpace(line)
+		field := fmt.Sprintf("line %d", i+1)
+		switch {
+		case line == "":
+			continue
+		case len(line) > maxCredentialLen:
+			return nil, 0, ValidationError(field, "is longer than %d bytes", maxCredentialLen)
+		case !utf8.ValidString(line):
+			return nil, 0, ValidationError(field, "is not valid UTF-8")
+		case strings.IndexFunc(line, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }) >= 0:
+			return nil, 0, ValidationError(field, "contains a control character")
+		}
+		fps := fingerprints([]byte(line))
+		if seen[string(fps[0])] {
+			repeats++
+			continue
+		}
+		seen[string(fps[0])] = true
+		entries = append(entries, importLine{plain: line, fps: fps})
+	}
+	return entries, repeats, nil
 }
 
 // importBatch seals and stores one batch, returning how many were added and

@@ -270,6 +270,12 @@ func (s *SMS) buy(ctx context.Context, o SMSOrder) (SMSOrder, error) {
 		// The sweeper gave up on the order meanwhile (or the database is
 		// gone); the activation is an orphan the sweeper will cancel.
 		s.logger.ErrorContext(ctx, "could not record a bought number", "order", o.ID, "activation", n.ActivationID, "err", err)
+		if ErrorCode(err) == CodeConflict {
+			// Only the sweeper moves a placing order on: it failed and
+			// refunded this one while upstream took its time.
+			return SMSOrder{}, &Error{Code: CodeUpstreamUnavailable, Err: err,
+				Message: "The number provider took too long to answer. You were not charged."}
+		}
 		return SMSOrder{}, Internal(fmt.Errorf("record number: %w", err))
 	}
 	return issued, nil
@@ -281,7 +287,9 @@ func (s *SMS) fail(ctx context.Context, o SMSOrder, cause error) (SMSOrder, erro
 	kind := ProviderErrorKindOf(cause)
 	s.logger.WarnContext(ctx, "upstream did not supply a number", "order", o.ID, "service", o.ServiceID,
 		"country", o.CountryID, "kind", kind, "err", cause)
-	if err := s.refundFailed(ctx, o.ID, o.ChargeReference, cause.Error()); err != nil {
+	// A conflict means the sweeper already failed and refunded the order
+	// while upstream took its time: the customer's answer is the same.
+	if err := s.refundFailed(ctx, o.ID, o.ChargeReference, cause.Error()); err != nil && ErrorCode(err) != CodeConflict {
 		return SMSOrder{}, err
 	}
 	if kind == ProviderNoNumbers {

@@ -385,6 +385,52 @@ func TestSMSSweeperRepairsInterruptedPlacement(t *testing.T) {
 	env.RequireLedgerClean(t)
 }
 
+// The sweeper may give up on an order whose purchase is still running (a
+// placing timeout shorter than upstream's answer, or a stalled database):
+// whether upstream then sells the number, fails, or sells it without saying
+// so, the customer is refunded once and told the provider failed, and a
+// number sold meanwhile is cancelled as an orphan.
+func TestSMSSweeperOvertakesASlowPurchase(t *testing.T) {
+	t.Parallel()
+	env := coretest.New(t, coretest.Options{SMS: core.SMSConfig{PlacingTimeout: time.Minute, OrphanGrace: time.Minute},
+		UpstreamTimeout: time.Second})
+	u, p, _ := env.Reseller(t, 1, "5000")
+	ctx := context.Background()
+	sc := core.Scope{UserID: p.UserID, APIKeyID: p.KeyID}
+	for _, mode := range []string{sim.FaultNone, sim.FaultHTTP500, sim.FaultLostAnswer} {
+		require.NoError(t, env.Sim.SetFaults(sim.Faults{Mode: mode, Latency: 300 * time.Millisecond}))
+		errc := make(chan error, 1)
+		go func() {
+			_, _, err := env.SMS.Place(ctx, core.PlaceSMSParams{Scope: sc, Source: core.SourceAPI, ServiceID: "wa", CountryID: 187})
+			errc <- err
+		}()
+		require.Eventually(t, func() bool {
+			orders, _, err := env.SMS.Orders(ctx, sc, 1, 0)
+			return err == nil && len(orders) == 1 && orders[0].Status == core.SMSPlacing
+		}, 5*time.Second, 5*time.Millisecond, mode)
+		env.Clock.Advance(2 * time.Minute)
+		st, _ := env.SMS.Sweep(ctx) // its upstream calls meet the fault too
+		require.Equal(t, 1, st.Failed, mode)
+
+		err := <-errc
+		require.Equal(t, core.CodeUpstreamUnavailable, core.ErrorCode(err), "%s: %v", mode, err)
+		require.Contains(t, core.ErrorMessage(err), "You were not charged.")
+		require.True(t, env.Balance(t, u.ID).Equal(decimal.RequireFromString("5000")), mode)
+		require.NoError(t, env.Sim.SetFaults(sim.Faults{Mode: sim.FaultNone}))
+	}
+	env.Clock.Advance(2 * time.Minute) // orphans are first seen by the first sweep, cancelled by the next
+	for range 2 {
+		_, err := env.SMS.Sweep(ctx)
+		require.NoError(t, err)
+		env.Clock.Advance(2 * time.Minute)
+	}
+	for _, a := range env.Sim.Activations() {
+		require.Equal(t, "cancelled", a.Status, "the numbers sold for refunded orders are released")
+	}
+	require.Len(t, env.Sim.Activations(), 2, "upstream sold a number in the first and last case")
+	env.RequireLedgerClean(t)
+}
+
 // After repeated upstream failures for a service and country, sales of that
 // pair stop for a while without charging or calling upstream; other pairs and
 // a later trial go through.

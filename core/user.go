@@ -148,7 +148,11 @@ func (s *Users) SetBlocked(ctx context.Context, telegramID int64, blocked bool) 
 	return s.store.SetUserBlocked(ctx, telegramID, blocked)
 }
 
-// checkText refuses over-long or control-character-laden free text.
+// checkText refuses over-long or control-character-laden free text, and
+// text that would display as something else: bidirectional embeddings,
+// overrides and isolates (a name like "gnp.exe" spelled backwards) and the
+// Unicode line and paragraph separators (a one-line name that breaks the
+// line where it is shown). Letters and emoji of any script are fine.
 func checkText(field, s string, maxRunes int) error {
 	if !utf8.ValidString(s) {
 		return ValidationError(field, "must be valid UTF-8")
@@ -157,8 +161,13 @@ func checkText(field, s string, maxRunes int) error {
 		return ValidationError(field, "must be at most %d characters", maxRunes)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) {
+		switch {
+		case unicode.IsControl(r):
 			return ValidationError(field, "must not contain control characters")
+		case r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+			return ValidationError(field, "must not contain text-direction overrides")
+		case r == '\u2028' || r == '\u2029':
+			return ValidationError(field, "must not contain line or paragraph separators")
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -121,7 +122,7 @@ func ValidateWebhookURL(raw string) (string, error) {
 		return "", ValidationError("url", "is required")
 	case len(raw) > maxWebhookURLLen:
 		return "", ValidationError("url", "must be at most %d characters", maxWebhookURLLen)
-	case !utf8.ValidString(raw) || strings.ContainsAny(raw, " \t\r\n"):
+	case !utf8.ValidString(raw) || strings.IndexFunc(raw, invisibleInURL) >= 0:
 		return "", ValidationError("url", "must not contain spaces or control characters")
 	}
 	u, err := url.Parse(raw)
@@ -143,6 +144,13 @@ func ValidateWebhookURL(raw string) (string, error) {
 		}
 	}
 	return u.String(), nil
+}
+
+// invisibleInURL is a rune a URL may not carry unencoded: any space, a
+// control character, or a format character (zero-width characters and
+// direction overrides, which make a URL read as another).
+func invisibleInURL(r rune) bool {
+	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 // NewWebhookSecret returns a fresh Standard Webhooks secret: whsec_ and the
@@ -200,6 +208,9 @@ func (w *Webhooks) Deliveries(ctx context.Context, apiKeyID int64, limit, offset
 
 // Delivery returns one of a key's deliveries with its attempts, oldest first.
 func (w *Webhooks) Delivery(ctx context.Context, apiKeyID int64, id string) (WebhookDelivery, []WebhookAttempt, error) {
+	if !plausibleDeliveryID(id) {
+		return WebhookDelivery{}, nil, Errorf(CodeNotFound, "Delivery not found.")
+	}
 	d, err := w.store.WebhookDeliveryByID(ctx, id)
 	if err == nil && d.APIKeyID != apiKeyID {
 		err = Errorf(CodeNotFound, "Delivery not found.")
@@ -209,6 +220,20 @@ func (w *Webhooks) Delivery(ctx context.Context, apiKeyID int64, id string) (Web
 	}
 	attempts, err := w.store.WebhookAttempts(ctx, id)
 	return d, attempts, err
+}
+
+// plausibleDeliveryID reports whether id could be a delivery id (msg_ and
+// letters, digits or underscores), so anything else is not looked up.
+func plausibleDeliveryID(id string) bool {
+	if len(id) > 64 || !strings.HasPrefix(id, "msg_") {
+		return false
+	}
+	for _, c := range id {
+		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // smsReceivedPayload is the seed's sms.received body, field for field.

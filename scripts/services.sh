@@ -8,6 +8,11 @@
 # saying how to get them. Installs nothing.
 #
 #   scripts/services.sh [start|stop]      PG_PORT=5432 REDIS_PORT=6379
+#
+# For the fault suite (`make faults`), on the throwaway servers this script
+# started: `restart-pg` restarts PostgreSQL with -m fast (every connection is
+# dropped; PG_DOWN_SECONDS=N keeps it down N seconds first), `kill-redis`
+# SIGKILLs Redis (`start` brings it back).
 set -euo pipefail
 
 PG_PORT=${PG_PORT:-5432}
@@ -15,6 +20,7 @@ REDIS_PORT=${REDIS_PORT:-6379}
 STATE=${ACCGEN_SERVICES_DIR:-${TMPDIR:-/tmp}/accgen-services}
 PG_DIR=$STATE/pg-$PG_PORT
 REDIS_DIR=$STATE/redis-$REDIS_PORT
+PG_OPTS="-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off"
 
 say() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: %s\n' "$*" >&2; exit 1; }
@@ -70,8 +76,7 @@ start_pg() {
     as_pg_user "$initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >"$PG_DIR/initdb.log" 2>&1 ||
       die "initdb failed; see $PG_DIR/initdb.log"
   fi
-  as_pg_user "$pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null ||
+  as_pg_user "$pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -o "$PG_OPTS" start >/dev/null ||
     die "PostgreSQL did not start; see $PG_DIR/server.log"
 }
 
@@ -94,11 +99,35 @@ stop_all() {
   if [ -f "$REDIS_DIR/redis.pid" ]; then kill "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true; fi
 }
 
+# restart_pg restarts PostgreSQL; with PG_DOWN_SECONDS it stays down that long.
+restart_pg() {
+  [ -f "$PG_DIR/data/postmaster.pid" ] || die "no PostgreSQL started by this script runs on port $PG_PORT"
+  local pg_ctl down=${PG_DOWN_SECONDS:-0}
+  pg_ctl=$(pg_bin pg_ctl)
+  if [ "$down" = 0 ]; then
+    as_pg_user "$pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -m fast -w -t 60 restart >/dev/null ||
+      die "PostgreSQL did not restart; see $PG_DIR/server.log"
+    return
+  fi
+  as_pg_user "$pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null
+  sleep "$down"
+  as_pg_user "$pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -o "$PG_OPTS" start >/dev/null ||
+    die "PostgreSQL did not start again; see $PG_DIR/server.log"
+}
+
+kill_redis() {
+  [ -f "$REDIS_DIR/redis.pid" ] || die "no Redis started by this script runs on port $REDIS_PORT"
+  kill -9 "$(cat "$REDIS_DIR/redis.pid")" 2>/dev/null || true
+  rm -f "$REDIS_DIR/redis.pid"
+}
+
 case "${1:-start}" in
   start)
     [ -n "${ACCGEN_TEST_DATABASE_URL:-}" ] || start_pg
     [ -n "${ACCGEN_TEST_REDIS_URL:-}" ] || start_redis
     ;;
   stop) stop_all ;;
-  *) die "usage: $0 [start|stop]" ;;
+  restart-pg) restart_pg ;;
+  kill-redis) kill_redis ;;
+  *) die "usage: $0 [start|stop|restart-pg|kill-redis]" ;;
 esac

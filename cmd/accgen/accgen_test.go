@@ -79,6 +79,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		"ACCGEN_PRICE_STEP":           "0",
 		"ACCGEN_POLL_INTERVAL":        "soon",
 		"ACCGEN_SMS_TTL":              "-1m",
+		"ACCGEN_BREAKER_COOLDOWN":     "soon",
 		"ACCGEN_SMS_REFUND_COMPLETED": "maybe",
 		"ACCGEN_ENCRYPTION_KEY":       "c2hvcnQ=",
 		"ACCGEN_RATE_LIMIT":           "fast",

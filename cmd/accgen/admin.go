@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"accgen/core"
 )
 
@@ -27,15 +29,21 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fs := flag.NewFlagSet("admin "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	// check validates the arguments before anything connects; do runs the
+	// command against the database.
+	check := func() error { return nil }
 	var do func(a *app) error
 	switch sub {
 	case "user create":
 		telegramID := fs.Int64("telegram-id", 0, "Telegram user id (required)")
 		username := fs.String("username", "", "Telegram username, without @")
-		do = func(a *app) error {
+		check = func() error {
 			if *telegramID <= 0 {
 				return usageError("admin user create: --telegram-id is required and must be positive")
 			}
+			return nil
+		}
+		do = func(a *app) error {
 			u, _, err := a.users.Ensure(ctx, core.NewUser{TelegramID: *telegramID, Username: strings.TrimPrefix(*username, "@")})
 			if err != nil {
 				return clientMessage(err)
@@ -46,10 +54,13 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	case "apikey create":
 		userID := fs.Int64("user", 0, "user id (required)")
 		name := fs.String("name", "", "a name to recognise the key by")
-		do = func(a *app) error {
+		check = func() error {
 			if *userID <= 0 {
 				return usageError("admin apikey create: --user is required")
 			}
+			return nil
+		}
+		do = func(a *app) error {
 			key, _, err := a.keys.Issue(ctx, *userID, *name)
 			if err != nil {
 				return clientMessage(err)
@@ -61,14 +72,18 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		userID := fs.Int64("user", 0, "user id (required)")
 		amount := fs.String("amount", "", "NGN amount, e.g. 5000 or 1250.50 (required)")
 		reference := fs.String("reference", "", "idempotency reference: the same one never credits twice")
-		do = func(a *app) error {
+		var amt decimal.Decimal
+		check = func() error {
 			if *userID <= 0 {
 				return usageError("admin topup: --user is required")
 			}
-			amt, err := core.ParseAmount("--amount", *amount)
-			if err != nil {
+			var err error
+			if amt, err = core.ParseAmount("--amount", *amount); err != nil {
 				return usageError("admin topup: %s", core.ErrorMessage(err))
 			}
+			return nil
+		}
+		do = func(a *app) error {
 			ref := strings.TrimSpace(*reference)
 			if ref == "" {
 				ref = "cli:" + randomHex(12)
@@ -86,11 +101,11 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	case "product create":
-		do = adminProductCreate(ctx, fs, stdout)
+		check, do = adminProductCreate(ctx, fs, stdout)
 	case "stock import":
-		do = adminStockImport(ctx, fs, stdout, stderr)
+		check, do = adminStockImport(ctx, fs, stdout, stderr)
 	case "price set", "price clear":
-		do = adminPrice(ctx, sub, fs, stdout)
+		check, do = adminPrice(ctx, sub, fs, stdout)
 	default:
 		return usageError("unknown admin command %q", sub)
 	}
@@ -99,6 +114,9 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if fs.NArg() > 0 {
 		return usageError("admin %s: unexpected argument %q", sub, fs.Arg(0))
+	}
+	if err := check(); err != nil {
+		return err
 	}
 	cfg, logger, err := configAndLogger(getenv, stderr)
 	if err != nil {

@@ -12,10 +12,12 @@ import (
 // shutdownTimeout bounds how long in-flight requests get to finish.
 const shutdownTimeout = 15 * time.Second
 
-// serveUntil serves h on ln until ctx ends, then shuts down gracefully,
-// letting in-flight requests finish.
-func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
-	srv := &http.Server{
+// newHTTPServer is the server every listener of the engine uses: a slow or
+// stalled client is cut off (headers within 5 s, the whole request within
+// 30 s, the answer written within 60 s, an idle keep-alive closed after
+// 2 min) and the request line plus headers are capped at 64 KiB.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -24,6 +26,12 @@ func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, logger *sl
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+}
+
+// serveUntil serves h on ln until ctx ends, then shuts down gracefully,
+// letting in-flight requests finish.
+func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
+	srv := newHTTPServer(h, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

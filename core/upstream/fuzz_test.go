@@ -1,13 +1,18 @@
 package upstream
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
+
+	"accgen/core"
 )
 
 // The fuzz targets assert that no answer, however broken, panics a parser
@@ -105,5 +110,81 @@ func FuzzCheckAnswer(f *testing.F) {
 				require.True(t, utf8.ValidString(pe.Snippet))
 			}
 		}
+	})
+}
+
+// fuzzTransport answers every request with the fuzzed status and body.
+type fuzzTransport struct {
+	status int
+	ctype  string
+	body   []byte
+}
+
+func (f fuzzTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: f.status, Header: http.Header{"Content-Type": {f.ctype}}, Request: r,
+		Body: io.NopCloser(bytes.NewReader(f.body)), ContentLength: -1}, nil
+}
+
+// FuzzProviderAnswers sends one fuzzed answer through the whole read path
+// of every engine call (transport, status and envelope classification,
+// the parsers, the Provider's translation): nothing panics, the key never
+// shows in an error, an error always has a kind the engine acts on, and an
+// accepted answer holds only digits where the engine stores ids and phones.
+func FuzzProviderAnswers(f *testing.F) {
+	const key = "fuzz-KEY-0123456789"
+	for _, seed := range []struct {
+		status int
+		ctype  string
+		body   string
+	}{
+		{200, "text/plain", "ACCESS_NUMBER:635468024:79584123456"},
+		{200, "application/json", `{"activationId":635468024,"phoneNumber":"79584123456","activationCost":12.50}`},
+		{200, "text/plain", "STATUS_OK:1234"}, {200, "text/plain", "ACCESS_CANCEL"}, {200, "text/plain", "NO_NUMBERS"},
+		{200, "application/json", `{"status":"success","activeActivations":[{"activationId":"1","phoneNumber":"1555","smsCode":["1"]}]}`},
+		{200, "application/json", `{"187":{"wa":{"cost":"0.5","count":3}}}`},
+		{200, "text/html", "<html>" + key + "</html>"}, {500, "text/html", "<h1>oops</h1>"}, {401, "application/json", `{"title":"BAD_KEY"}`},
+		{200, "text/plain", "BANNED:" + key}, {429, "", ""}, {200, "text/plain", ""}, {302, "", "x"},
+	} {
+		f.Add(seed.status, seed.ctype, []byte(seed.body))
+	}
+	f.Fuzz(func(t *testing.T, status int, ctype string, body []byte) {
+		if status < 100 || status > 999 {
+			status = 200
+		}
+		c, err := New(Config{BaseURL: "https://upstream.example/stubs/handler_api.php", APIKey: key, Timeout: time.Second,
+			HTTPClient: &http.Client{Transport: fuzzTransport{status: status, ctype: ctype, body: body}}})
+		require.NoError(t, err)
+		p := NewProvider(c)
+		ctx := t.Context()
+		check := func(err error) {
+			if err == nil {
+				return
+			}
+			require.NotContains(t, err.Error(), key)
+			var pe *core.ProviderError
+			require.ErrorAs(t, err, &pe, "every provider error carries a kind: %v", err)
+		}
+		n, err := p.BuyNumber(ctx, "wa", 187)
+		check(err)
+		if err == nil {
+			require.True(t, isDigits(n.ActivationID), "%q", n.ActivationID)
+			require.True(t, isDigits(n.Phone), "%q", n.Phone)
+		}
+		acts, err := p.ActiveActivations(ctx)
+		check(err)
+		for _, a := range acts {
+			require.True(t, isDigits(a.ID), "%q", a.ID)
+		}
+		a, err := p.Status(ctx, "635468024")
+		check(err)
+		if err == nil {
+			require.NotEmpty(t, a.State)
+		}
+		check(p.Cancel(ctx, "635468024"))
+		check(p.Finish(ctx, "635468024"))
+		_, err = p.Balance(ctx)
+		check(err)
+		_, err = p.Catalog(ctx)
+		check(err)
 	})
 }

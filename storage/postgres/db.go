@@ -108,12 +108,32 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		err = db.runTx(ctx, fn)
-		if !isRetryable(err) {
+		if !isRetryable(err) && !staleConnection(err) {
 			return err
 		}
 		db.logger.WarnContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
 	}
 	return err
+}
+
+// beginError is a failure to begin a transaction: fn never ran.
+type beginError struct{ err error }
+
+func (e beginError) Error() string { return "begin: " + e.err.Error() }
+func (e beginError) Unwrap() error { return e.err }
+
+// staleConnection reports a transaction that could not begin on a pooled
+// connection the server had already closed (it restarted, or an operator
+// terminated the session): nothing ran, so another connection may be tried.
+// Without this every idle connection of the pool fails one request after a
+// database restart.
+func staleConnection(err error) bool {
+	var be beginError
+	if !errors.As(err, &be) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	return pgconn.SafeToRetry(be.err) || errors.As(be.err, &pgErr) && pgErr.Code == "57P01" // admin_shutdown
 }
 
 func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) error {
@@ -125,7 +145,7 @@ func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) err
 func runIn(ctx context.Context, begin func(context.Context) (pgx.Tx, error), fn func(ctx context.Context) error) error {
 	tx, err := begin(ctx)
 	if err != nil {
-		return mapErr(fmt.Errorf("begin: %w", err))
+		return mapErr(beginError{err})
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {

@@ -31,7 +31,21 @@ func mapErr(err error) error {
 	if constraintName(err) == "ledger_accounts_balance_nonnegative" {
 		return core.InsufficientFunds()
 	}
+	if sqlState(err) == "22021" {
+		// character_not_in_repertoire: text with a NUL byte, which no
+		// PostgreSQL text value can hold. Only client input carries one.
+		return &core.Error{Code: core.CodeInvalid, Message: "The request contains a character that cannot be stored (a NUL byte).", Err: err}
+	}
 	return core.Internal(err)
+}
+
+// sqlState returns the SQLSTATE of a pg error, if any.
+func sqlState(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
 }
 
 // constraintName returns the violated constraint of a pg error, if any.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -24,7 +25,14 @@ type RateLimiter struct {
 	timeout  time.Duration
 	logger   *slog.Logger
 	fallback *localLimiter
+
+	warnedAt   atomic.Int64 // unix nanos of the last fallback warning
+	suppressed atomic.Int64 // fallbacks since then that were not logged
 }
+
+// fallbackLogEvery bounds the fallback warnings: during an outage every
+// request falls back, and a line per request would flood the log.
+const fallbackLogEvery = 10 * time.Second
 
 var _ core.RateLimiter = (*RateLimiter)(nil)
 
@@ -48,7 +56,7 @@ func (l *RateLimiter) Allow(ctx context.Context, key string) (core.RateDecision,
 		Rate: l.limit.Requests, Burst: l.limit.Requests, Period: l.limit.Period,
 	})
 	if err != nil {
-		l.logger.WarnContext(ctx, "rate limiter falling back to in-process limits", "err", err)
+		l.warnFallback(ctx, err)
 		return l.fallback.allow(key), nil
 	}
 	d := core.RateDecision{
@@ -61,6 +69,18 @@ func (l *RateLimiter) Allow(ctx context.Context, key string) (core.RateDecision,
 		d.RetryAfter = res.RetryAfter
 	}
 	return d, nil
+}
+
+// warnFallback logs a fallback, at most once per fallbackLogEvery, with
+// the number of fallbacks not logged since the previous line.
+func (l *RateLimiter) warnFallback(ctx context.Context, err error) {
+	now := time.Now().UnixNano()
+	last := l.warnedAt.Load()
+	if last != 0 && now-last < int64(fallbackLogEvery) || !l.warnedAt.CompareAndSwap(last, now) {
+		l.suppressed.Add(1)
+		return
+	}
+	l.logger.WarnContext(ctx, "rate limiter falling back to in-process limits", "err", err, "unlogged_since_last", l.suppressed.Swap(0))
 }
 
 // localLimiter is the in-process fallback: one token bucket per key, idle

@@ -1,8 +1,10 @@
 package redis_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,4 +58,19 @@ func TestRateLimiterFallsBackWhenRedisIsDown(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, d.Allowed)
 	require.Greater(t, d.RetryAfter, 10*time.Second)
+}
+
+// An outage under load does not write a warning per request.
+func TestRateLimiterFallbackWarningsAreBounded(t *testing.T) {
+	t.Parallel()
+	c := redistest.New(t)
+	var log bytes.Buffer
+	l := redis.NewRateLimiter(c, core.RateLimit{Requests: 1000, Period: time.Second}, slog.New(slog.NewTextHandler(&log, nil)))
+	require.NoError(t, c.Close())
+	for range 200 {
+		d, err := l.Allow(context.Background(), "k")
+		require.NoError(t, err)
+		require.True(t, d.Allowed)
+	}
+	require.Equal(t, 1, strings.Count(log.String(), "falling back"), log.String())
 }

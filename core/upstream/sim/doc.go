@@ -15,7 +15,8 @@
 //	                                  getCountries, getServicesList
 //	POST /sim/sms          {"activation_id","text","code"?} → 200 | 404 | 409
 //	POST /sim/stock        {"service","country","count","cost"?} → 200
-//	POST /sim/faults       {"mode","rate"?,"latency_ms"?} → 200
+//	POST /sim/faults       {"mode","rate"?,"latency_ms"?} → 200; mode is none,
+//	                       timeout, http500, garbage, no_numbers or lost_answer
 //	GET  /sim/activations  [{"id","phone","service","country","status","sms":[…]}]
 //	GET  /sim/stats        {"requests":{"<action>":n}}
 //

@@ -21,6 +21,11 @@ const (
 	// FaultNoNumbers answers getNumber and getNumberV2 with NO_NUMBERS;
 	// other actions are unaffected.
 	FaultNoNumbers = "no_numbers"
+	// FaultLostAnswer carries the request out (a getNumber sells the
+	// number) and then withholds the answer until the client gives up, like
+	// a reply lost on its way back: the client cannot tell what happened
+	// and must find the number among the active activations.
+	FaultLostAnswer = "lost_answer"
 )
 
 // Faults describes the misbehaviour injected into /stubs/handler_api.php.
@@ -41,7 +46,7 @@ func (s *Sim) SetFaults(f Faults) error {
 		f.Mode = FaultNone
 	}
 	switch f.Mode {
-	case FaultNone, FaultTimeout, FaultHTTP500, FaultGarbage, FaultNoNumbers:
+	case FaultNone, FaultTimeout, FaultHTTP500, FaultGarbage, FaultNoNumbers, FaultLostAnswer:
 	default:
 		return fmt.Errorf("sim: unknown fault mode %q", f.Mode)
 	}
@@ -74,9 +79,10 @@ func (s *Sim) drawFault() (time.Duration, string) {
 }
 
 // applyFaults sleeps for the latency and acts out a drawn fault. It
-// reports whether it already answered, and whether getNumber must answer
-// NO_NUMBERS. No lock is held while it waits.
-func (s *Sim) applyFaults(w http.ResponseWriter, r *http.Request) (answered, noNumbers bool) {
+// reports whether it already answered, and otherwise the mode the request
+// still has to act out (FaultNoNumbers, FaultLostAnswer or FaultNone). No
+// lock is held while it waits.
+func (s *Sim) applyFaults(w http.ResponseWriter, r *http.Request) (answered bool, mode string) {
 	latency, mode := s.drawFault()
 	if latency > 0 {
 		t := time.NewTimer(latency)
@@ -84,28 +90,33 @@ func (s *Sim) applyFaults(w http.ResponseWriter, r *http.Request) (answered, noN
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
-			return true, false
+			return true, ""
 		case <-s.done:
 		}
 	}
 	switch mode {
 	case FaultTimeout:
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
-		return true, false
+		s.hold(r)
+		return true, ""
 	case FaultHTTP500:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte("<html><head><title>500 Internal Server Error</title></head>" +
 			"<body><h1>Internal Server Error</h1></body></html>"))
-		return true, false
+		return true, ""
 	case FaultGarbage:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte("<!DOCTYPE html><html><head><title>Just a moment...</title></head>" +
 			"<body>Checking your browser before accessing the site.</body></html>"))
-		return true, false
+		return true, ""
 	}
-	return false, mode == FaultNoNumbers
+	return false, mode
+}
+
+// hold waits until the client gives up on r (or Close).
+func (s *Sim) hold(r *http.Request) {
+	select {
+	case <-r.Context().Done():
+	case <-s.done:
+	}
 }

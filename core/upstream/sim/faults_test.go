@@ -75,6 +75,28 @@ func TestFaultNoNumbers(t *testing.T) {
 	require.NoError(t, err, "only getNumber is affected")
 }
 
+// A lost answer: the number is sold, the client hears nothing and must
+// find it among the active activations.
+func TestFaultLostAnswer(t *testing.T) {
+	t.Parallel()
+	b := setup(t, sim.Config{})
+	c, err := upstream.New(upstream.Config{BaseURL: b.srv.URL + "/stubs/handler_api.php",
+		APIKey: sim.DefaultAPIKey, Timeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, b.post(t, "/sim/faults", `{"mode":"lost_answer"}`, nil))
+	_, err = c.GetNumber(t.Context(), upstream.NumberRequest{Service: "wa", Country: 187})
+	require.True(t, upstream.IsOutcomeUnknown(err), "%v", err)
+	views := b.sim.Activations()
+	require.Len(t, views, 1, "the number was sold all the same")
+	require.Equal(t, "waiting", views[0].Status)
+
+	require.NoError(t, b.sim.SetFaults(sim.Faults{Mode: sim.FaultNone}))
+	active, err := c.GetActiveActivations(t.Context())
+	require.NoError(t, err)
+	require.Len(t, active, 1)
+	require.Equal(t, views[0].ID, active[0].ID)
+}
+
 func TestFaultLatencyAndRate(t *testing.T) {
 	t.Parallel()
 	b := setup(t, sim.Config{Seed: 1})

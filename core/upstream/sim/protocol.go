@@ -58,11 +58,15 @@ func (s *Sim) serveProtocol(w http.ResponseWriter, r *http.Request) {
 	action := form.Get("action")
 	s.count(action)
 
-	answered, noNumbers := s.applyFaults(w, r)
+	answered, mode := s.applyFaults(w, r)
 	if answered {
 		return
 	}
-	rep := s.dispatch(form, action, noNumbers)
+	rep := s.dispatch(form, action, mode == FaultNoNumbers)
+	if mode == FaultLostAnswer {
+		s.hold(r) // done, but the client never hears of it
+		return
+	}
 	if rep.json {
 		w.Header().Set("Content-Type", "application/json")
 	} else {
