@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -179,24 +178,8 @@ func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
 	getenv := env(dbURL)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
-	addrs := make(chan net.Addr, 1)
-	var stdout bytes.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- cmdServe(ctx, []string{"--demo"}, getenv, &stdout, io.Discard, serveHooks{onListen: func(a net.Addr) { addrs <- a }})
-	}()
-	var base string
-	select {
-	case a := <-addrs:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("serve stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
+	srv := startDemo(t, getenv)
+	base := srv.base
 	get := func(path, key string) (int, string) {
 		req, _ := http.NewRequest("GET", base+path, nil)
 		if key != "" {
@@ -215,14 +198,9 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Contains(t, body, `"postgres":"ok"`)
 
 	// --demo printed a working, funded key (before onListen fired).
-	require.Contains(t, stdout.String(), "curl")
-	var key string
-	for _, f := range strings.Fields(stdout.String()) {
-		if core.WellFormedAPIKey(f) {
-			key = f
-		}
-	}
-	require.NotEmpty(t, key, stdout.String())
+	require.Contains(t, srv.stdout.String(), "curl")
+	key := srv.key
+	require.NotEmpty(t, key, srv.stdout.String())
 	status, body = get("/api/v1/user/balance", key)
 	require.Equal(t, 200, status, body)
 	require.Contains(t, body, `"balance_ngn":50000.00`)
@@ -238,11 +216,5 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Contains(t, body, `accgen_upstream_requests_total{action="getPrices",result="ok"}`)
 	require.Contains(t, body, `accgen_pg_pool_max_conns`)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	require.NoError(t, srv.stop(), "serve shuts down cleanly")
 }

@@ -5,18 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"accgen/core"
 	"accgen/storage/postgres/pgtest"
 )
 
@@ -136,30 +133,9 @@ func TestServeSellsAccounts(t *testing.T) {
 	_, _, err = accgenOut(t, getenv, "admin", "stock", "import", "--product", id, "--file", writeFile(t, "a@gmail.com:1\nb@gmail.com:2\n"))
 	require.NoError(t, err)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrs := make(chan net.Addr, 1)
-	var stdout bytes.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- cmdServe(ctx, []string{"--demo"}, getenv, &stdout, io.Discard, serveHooks{onListen: func(a net.Addr) { addrs <- a }})
-	}()
-	var base string
-	select {
-	case a := <-addrs:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("serve stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	var key string
-	for _, f := range strings.Fields(stdout.String()) {
-		if core.WellFormedAPIKey(f) {
-			key = f
-		}
-	}
-	require.NotEmpty(t, key, stdout.String())
+	srv := startDemo(t, getenv)
+	base, key := srv.base, srv.key
+	require.NotEmpty(t, key, srv.stdout.String())
 	call := func(method, path, body string) (int, string) {
 		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 		require.NoError(t, err)
@@ -194,13 +170,7 @@ func TestServeSellsAccounts(t *testing.T) {
 	require.Equal(t, 200, status, body)
 	require.Contains(t, body, `"balance_ngn":48600.00`)
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	require.NoError(t, srv.stop())
 	report, _, err := accgenOut(t, getenv, "ledger", "verify")
 	require.NoError(t, err, report)
 }

@@ -1,19 +1,14 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"accgen/core"
 	"accgen/storage/postgres/pgtest"
 )
 
@@ -25,30 +20,9 @@ import (
 func TestServeMountsStub(t *testing.T) {
 	t.Parallel()
 	getenv := env(pgtest.NewURL(t))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrs := make(chan net.Addr, 1)
-	var stdout bytes.Buffer
-	done := make(chan error, 1)
-	go func() {
-		done <- cmdServe(ctx, []string{"--demo"}, getenv, &stdout, io.Discard, serveHooks{onListen: func(a net.Addr) { addrs <- a }})
-	}()
-	var base string
-	select {
-	case a := <-addrs:
-		base = "http://" + a.String()
-	case err := <-done:
-		t.Fatalf("serve stopped: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not start")
-	}
-	var key string
-	for _, f := range strings.Fields(stdout.String()) {
-		if core.WellFormedAPIKey(f) {
-			key = f
-		}
-	}
-	require.NotEmpty(t, key, stdout.String())
+	srv := startDemo(t, getenv)
+	base, key := srv.base, srv.key
+	require.NotEmpty(t, key, srv.stdout.String())
 	get := func(path, header string) (int, string) {
 		req, err := http.NewRequest("GET", base+path, nil)
 		require.NoError(t, err)
@@ -90,11 +64,5 @@ func TestServeMountsStub(t *testing.T) {
 	require.Equal(t, 200, status, body)
 	require.Contains(t, body, `"balance_ngn":50000.00`, "refunded")
 
-	cancel()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	require.NoError(t, srv.stop())
 }
