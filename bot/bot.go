@@ -12,6 +12,7 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+	"github.com/shopspring/decimal"
 
 	"accgen/core"
 	"accgen/locales"
@@ -40,10 +41,15 @@ type Config struct {
 	CredentialsFileThreshold int
 	Sender                   SenderConfig
 	OutboxInterval           time.Duration // how often queued messages are looked for (default 1s)
-	Location                 *time.Location
-	HTTPClient               *http.Client // Bot API and file downloads
-	Logger                   *slog.Logger
-	Now                      func() time.Time
+	// BalanceAlert warns the admins when the upstream balance (in the
+	// provider's currency) is below it, checked every BalanceCheckEvery
+	// (default 5m); zero turns the warning off.
+	BalanceAlert      decimal.Decimal
+	BalanceCheckEvery time.Duration
+	Location          *time.Location
+	HTTPClient        *http.Client // Bot API and file downloads
+	Logger            *slog.Logger
+	Now               func() time.Time
 	// OnUpdate, when set, hears of every update received: its kind
 	// (message, callback_query, my_chat_member, other) and how handling
 	// ended (ok, timeout, panic, dropped). core/metrics.BotUpdate fits.
@@ -132,6 +138,7 @@ func New(cfg Config, d Deps) (*Bot, error) {
 	cfg.SessionTTL = cmp.Or(cfg.SessionTTL, 30*time.Minute)
 	cfg.CredentialsFileThreshold = cmp.Or(cfg.CredentialsFileThreshold, 3000)
 	cfg.OutboxInterval = cmp.Or(cfg.OutboxInterval, time.Second)
+	cfg.BalanceCheckEvery = cmp.Or(cfg.BalanceCheckEvery, 5*time.Minute)
 	if cfg.Location == nil {
 		cfg.Location = time.FixedZone("WAT", 3600) // Nigeria, no daylight saving
 	}
@@ -187,6 +194,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// hold up receiving updates.
 	wg.Go(func() { b.setCommands(ctx) })
 	wg.Go(func() { b.RunOutbox(ctx) })
+	wg.Go(func() { b.runBalanceWatch(ctx) })
 	if b.cfg.WebhookURL != "" {
 		wg.Go(func() { b.registerWebhook(ctx) })
 		b.api.StartWebhook(ctx)

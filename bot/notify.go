@@ -116,6 +116,8 @@ func renderNotification(p printer, n core.Notification) (screen, error) {
 			text += "\n" + p.t("notify.note", "Note", m.Note)
 		}
 		return screen{text: text, kb: keyboard{{btn(p.t("menu.balance"), cbBalance)}}}, nil
+	case kindLowBalance:
+		return renderLowBalance(p, n.Payload)
 	}
 	return screen{}, fmt.Errorf("unknown notification kind %q", n.Kind)
 }

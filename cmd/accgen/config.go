@@ -50,6 +50,9 @@ type Config struct {
 	// TopUpInstructions tells customers how to pay in (the bot's balance
 	// screen); "\n" in the variable starts a new line.
 	TopUpInstructions string
+	// UpstreamBalanceAlert warns the bot's admins when the upstream balance
+	// (provider currency) is below it; 0 turns it off.
+	UpstreamBalanceAlert decimal.Decimal
 }
 
 // loadConfig reads and validates the configuration. Every problem names its
@@ -80,6 +83,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		TelegramWebhookSecret: e.str("ACCGEN_TELEGRAM_WEBHOOK_SECRET", ""),
 		AdminTelegramIDs:      e.ids("ACCGEN_ADMIN_TELEGRAM_IDS"),
 		TopUpInstructions:     strings.ReplaceAll(e.str("ACCGEN_TOPUP_INSTRUCTIONS", ""), `\n`, "\n"),
+		UpstreamBalanceAlert:  e.decimal("ACCGEN_UPSTREAM_BALANCE_ALERT", "0"),
 		WebhookAllowPrivate:   e.boolean("ACCGEN_WEBHOOK_ALLOW_PRIVATE", false),
 		LogFormat:             e.oneOf("ACCGEN_LOG_FORMAT", "text", "text", "json"),
 		LogLevel:              e.level("ACCGEN_LOG_LEVEL"),
@@ -87,6 +91,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.EncryptionKeysPrevious = e.keys("ACCGEN_ENCRYPTION_KEYS_PREVIOUS")
 	if len(c.EncryptionKeysPrevious) > 0 && len(c.EncryptionKey) == 0 {
 		e.fail("ACCGEN_ENCRYPTION_KEYS_PREVIOUS", "needs ACCGEN_ENCRYPTION_KEY, the key that replaced them")
+	}
+	if c.UpstreamBalanceAlert.IsNegative() {
+		e.fail("ACCGEN_UPSTREAM_BALANCE_ALERT", "must not be negative")
 	}
 	if c.MarkupPercent.IsNegative() {
 		e.fail("ACCGEN_MARKUP_PERCENT", "must not be negative")

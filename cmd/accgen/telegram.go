@@ -29,6 +29,7 @@ func startBot(cfg Config, a *app, sms *core.SMS, webhooks *core.Webhooks, tester
 		WebhookSecret:     cfg.TelegramWebhookSecret,
 		Admins:            cfg.AdminTelegramIDs,
 		TopUpInstructions: cfg.TopUpInstructions,
+		BalanceAlert:      cfg.UpstreamBalanceAlert,
 		NumberTTL:         cfg.SMSTTL,
 		Logger:            logger.With("component", "bot"),
 		OnUpdate:          m.BotUpdate,
