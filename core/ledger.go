@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -228,6 +227,3 @@ type Violation struct {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
-
-// NormalizeReference trims a client reference; empty stays empty.
-func NormalizeReference(s string) string { return strings.TrimSpace(s) }

@@ -23,7 +23,7 @@ func (db *DB) FindOrder(ctx context.Context, ref string) (core.OrderRef, error) 
 	var out core.OrderRef
 	var err error
 	switch {
-	case isUUID(ref):
+	case core.IsUUID(ref):
 		out.Kind = "sms"
 		err = q.QueryRow(ctx, `SELECT id::text, user_id FROM sms_orders WHERE id = $1`, ref).Scan(&out.ID, &out.UserID)
 		if errors.Is(err, pgx.ErrNoRows) {

@@ -64,11 +64,6 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	return &DB{pool: pool, logger: logger}, nil
 }
 
-// NewFromPool wraps an existing pool (tests).
-func NewFromPool(pool *pgxpool.Pool, logger *slog.Logger) *DB {
-	return &DB{pool: pool, logger: logger}
-}
-
 // Pool exposes the pool for wiring (health checks, job queues, tests).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 

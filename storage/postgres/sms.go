@@ -78,7 +78,7 @@ func (db *DB) smsOne(ctx context.Context, where string, arg any) (core.SMSOrder,
 
 // SMSOrderByID implements core.SMSStore; a malformed id is simply not found.
 func (db *DB) SMSOrderByID(ctx context.Context, id string) (core.SMSOrder, error) {
-	if !isUUID(id) {
+	if !core.IsUUID(id) {
 		return core.SMSOrder{}, core.Errorf(core.CodeNotFound, "Order not found.")
 	}
 	return db.smsOne(ctx, `o.id = $1`, id)
@@ -284,26 +284,6 @@ func (db *DB) ResolveOrphan(ctx context.Context, upstreamID string, cancelled bo
 		cancelled_at = CASE WHEN $2 THEN now() END, last_error = NULLIF($3, '') WHERE upstream_id = $1`,
 		upstreamID, cancelled, errText)
 	return mapErr(err)
-}
-
-// isUUID checks the canonical 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 var _ core.PriceOverrideStore = (*DB)(nil)
