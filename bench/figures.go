@@ -60,10 +60,13 @@ func (e *env) pollPath(ctx context.Context, constBin string) ([]figure, figure, 
 	}
 	target := e.serve.base + "/stubs/handler_api.php?" + url.Values{"api_key": {e.key}, "action": {"getStatus"}, "id": {short}}.Encode()
 	log.Printf("poll path: getStatus for %s with %d connections", e.o.duration, e.o.conns)
-	got := runLoad(ctx, e.o.conns, e.o.duration, func(int) (*http.Request, error) { return http.NewRequest("GET", target, nil) },
+	got, err := e.measure(ctx, "poll-path", func(int) (*http.Request, error) { return http.NewRequest("GET", target, nil) },
 		func(status int, body []byte) bool {
 			return status == 200 && strings.HasPrefix(string(body), "STATUS_WAIT_CODE")
 		})
+	if err != nil {
+		return nil, figure{}, err
+	}
 	rss, err := e.serve.peakRSS()
 	if err != nil {
 		return nil, figure{}, err
@@ -83,7 +86,7 @@ func (e *env) pollPath(ctx context.Context, constBin string) ([]figure, figure, 
 		func(status int, body []byte) bool { return status == 200 })
 
 	throughput := ratioFig("poll path: stub getStatus req/s", got.rate(), want.rate(), "req/s", 0.5)
-	throughput.note = fmt.Sprintf("%d ok, %d failed; baseline %d ok, %d failed", got.ok, got.failed, want.ok, want.failed)
+	throughput.note = fmt.Sprintf("%d ok, %d failed; baseline %d ok, %d failed; %s; baseline %s", got.ok, got.failed, want.ok, want.failed, got.cpu, want.cpu)
 	p99, bp99 := got.percentile(0.99), want.percentile(0.99)
 	latency := figure{name: "poll path: p99 latency", value: p99.Round(10 * time.Microsecond).String(),
 		baseline: bp99.Round(10 * time.Microsecond).String(), ratio: fmt.Sprintf("%.2f", float64(bp99)/float64(p99)),
@@ -257,7 +260,7 @@ func pgbenchTPS(ctx context.Context, o options) (float64, error) {
 func (e *env) orderBurst(ctx context.Context, pgTPS float64) (figure, error) {
 	log.Printf("order burst: %d clients for %s", e.o.conns, e.o.duration)
 	body := `{"service_id":"tg","country_id":187}`
-	got := runLoad(ctx, e.o.conns, e.o.duration, func(w int) (*http.Request, error) {
+	got, err := e.measure(ctx, "order-burst", func(w int) (*http.Request, error) {
 		req, err := http.NewRequest("POST", e.serve.base+"/api/v1/sms/orders", strings.NewReader(body))
 		if err == nil {
 			req.Header.Set("X-API-Key", e.buyers[w])
@@ -265,9 +268,12 @@ func (e *env) orderBurst(ctx context.Context, pgTPS float64) (figure, error) {
 		}
 		return req, err
 	}, func(status int, _ []byte) bool { return status == 201 })
+	if err != nil {
+		return figure{}, err
+	}
 	f := ratioFig("order burst: POST /api/v1/sms/orders completed/s", got.rate(), pgTPS, "/s", 0.5)
 	f.baseline = fmt.Sprintf("%.0f tps (pgbench tpcb-like)", pgTPS)
-	f.note = fmt.Sprintf("%d created, %d failed; p99 %s", got.ok, got.failed, got.percentile(0.99).Round(time.Millisecond))
+	f.note = fmt.Sprintf("%d created, %d failed; p99 %s; %s", got.ok, got.failed, got.percentile(0.99).Round(time.Millisecond), got.cpu)
 	return f, nil
 }
 
@@ -293,7 +299,7 @@ func (e *env) accountPurchases(ctx context.Context, pgTPS float64, dir string) (
 	}
 	log.Printf("account purchases: %d clients for %s", e.o.conns, e.o.duration)
 	body := `{"account_id":` + pid + `,"quantity":1}`
-	got := runLoad(ctx, e.o.conns, e.o.duration, func(w int) (*http.Request, error) {
+	got, err := e.measure(ctx, "account-purchases", func(w int) (*http.Request, error) {
 		req, err := http.NewRequest("POST", e.serve.base+"/api/v1/accounts/orders", strings.NewReader(body))
 		if err == nil {
 			req.Header.Set("X-API-Key", e.buyers[w])
@@ -301,6 +307,9 @@ func (e *env) accountPurchases(ctx context.Context, pgTPS float64, dir string) (
 		}
 		return req, err
 	}, func(status int, _ []byte) bool { return status == 201 })
+	if err != nil {
+		return figure{}, err
+	}
 	var sold, orders, distinct int64
 	if err := e.db.QueryRow(ctx, `SELECT count(*), count(DISTINCT order_id), count(DISTINCT id) FROM stock_items WHERE status = 'sold' AND product_id = $1`, pid).
 		Scan(&sold, &orders, &distinct); err != nil {
@@ -311,7 +320,7 @@ func (e *env) accountPurchases(ctx context.Context, pgTPS float64, dir string) (
 	// Requests still in flight when the run ends complete on the server after
 	// the client stopped counting, so the server may have sold a few more.
 	once := sold == orders && sold == distinct && sold >= got.ok
-	f.note = fmt.Sprintf("%d bought, %d failed; %d items sold to %d orders, each item once: %v", got.ok, got.failed, sold, orders, once)
+	f.note = fmt.Sprintf("%d bought, %d failed; %d items sold to %d orders, each item once: %v; %s", got.ok, got.failed, sold, orders, once, got.cpu)
 	f.pass = f.pass && once
 	return f, nil
 }

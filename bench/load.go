@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,6 +18,7 @@ type loadResult struct {
 	ok, failed int64
 	elapsed    time.Duration
 	latencies  []time.Duration // of successful requests
+	cpu        string          // where the machine's cores went meanwhile
 }
 
 func (r loadResult) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -47,7 +51,7 @@ func runLoad(ctx context.Context, conns int, d time.Duration, mk request, ok che
 		lats      []time.Duration
 		wg        sync.WaitGroup
 	)
-	start := time.Now()
+	start, cpu0 := time.Now(), sampleCPU()
 	for w := range conns {
 		wg.Go(func() {
 			local := make([]time.Duration, 0, 4096)
@@ -80,6 +84,50 @@ func runLoad(ctx context.Context, conns int, d time.Duration, mk request, ok che
 		})
 	}
 	wg.Wait()
+	elapsed, cpu := time.Since(start), cpuSplit(cpu0, sampleCPU())
 	slices.Sort(lats)
-	return loadResult{ok: good.Load(), failed: bad.Load(), elapsed: time.Since(start), latencies: lats}
+	return loadResult{ok: good.Load(), failed: bad.Load(), elapsed: elapsed, latencies: lats, cpu: cpu}
+}
+
+// measure is runLoad against accgen serve; with -profile it also saves
+// serve's CPU profile of the run as <name>.pprof.
+func (e *env) measure(ctx context.Context, name string, mk request, ok check) (loadResult, error) {
+	if e.pprof == "" {
+		return runLoad(ctx, e.o.conns, e.o.duration, mk, ok), nil
+	}
+	if err := os.MkdirAll(e.o.profile, 0o755); err != nil {
+		return loadResult{}, err
+	}
+	secs := max(1, int(e.o.duration.Seconds())-1)
+	profile := make(chan error, 1)
+	go func() {
+		profile <- fetchTo(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", e.pprof, secs),
+			filepath.Join(e.o.profile, name+".pprof"))
+	}()
+	got := runLoad(ctx, e.o.conns, e.o.duration, mk, ok)
+	return got, <-profile
+}
+
+func fetchTo(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -33,6 +33,7 @@ type options struct {
 	out      string
 	pgURL    string
 	redisURL string
+	profile  string // directory for accgen serve's CPU profiles, one per run
 }
 
 func main() {
@@ -40,6 +41,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each throughput run")
 	flag.IntVar(&o.conns, "conns", 32, "concurrent clients")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "where to write the table (empty: nowhere)")
+	flag.StringVar(&o.profile, "profile", "", "write accgen serve's CPU profile of each throughput run to this directory")
 	flag.Parse()
 	o.pgURL = envOr("ACCGEN_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 	o.redisURL = envOr("ACCGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -68,6 +70,7 @@ type env struct {
 	key      string
 	buyers   []string // one API key per concurrent client, each its own wallet
 	adminEnv []string
+	pprof    string // accgen serve's profiling address, when profiling
 }
 
 func benchmark(ctx context.Context, o options) error {
@@ -175,6 +178,12 @@ func (e *env) startSystem(ctx context.Context) (func(), error) {
 		"ACCGEN_POLL_INTERVAL=1s",
 		"ACCGEN_WEBHOOK_ALLOW_PRIVATE=true",
 	)
+	if e.o.profile != "" {
+		if e.pprof, err = freeAddr(); err != nil {
+			return cleanup, err
+		}
+		serveEnv = append(serveEnv, "ACCGEN_PPROF_ADDR="+e.pprof)
+	}
 	if _, err := run(ctx, e.adminEnv, e.accgen, "migrate"); err != nil {
 		return cleanup, err
 	}

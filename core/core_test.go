@@ -90,6 +90,8 @@ func TestPostingValidate(t *testing.T) {
 		"refund unlinked": func(p *core.Posting) { p.Kind = core.TxRefund },
 		"link not refund": func(p *core.Posting) { p.Reverses = 7 },
 		"zero amount":     func(p *core.Posting) { p.Amount = d("0") },
+		"two wallets":     func(p *core.Posting) { p.Legs[1].Account = "wallet:2" },
+		"no wallet":       func(p *core.Posting) { p.Legs[0].Account = core.AccountFunding },
 	}
 	for name, mutate := range cases {
 		p := ok

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -21,7 +22,9 @@ const (
 )
 
 // WalletAccount is the ledger account code of a user's NGN wallet.
-func WalletAccount(userID int64) string { return "wallet:" + strconv.FormatInt(userID, 10) }
+func WalletAccount(userID int64) string { return walletPrefix + strconv.FormatInt(userID, 10) }
+
+const walletPrefix = "wallet:"
 
 // TxKind says why money moved.
 type TxKind string
@@ -68,12 +71,21 @@ func (p Posting) Validate() error {
 	}
 	sum := decimal.Zero
 	seen := make(map[string]bool, len(p.Legs))
+	wallets := 0
 	for _, l := range p.Legs {
 		if l.Amount.IsZero() || !l.Amount.Equal(l.Amount.Round(2)) || seen[l.Account] {
 			return Internal(errorString("posting has a zero, sub-kobo or repeated leg"))
 		}
 		seen[l.Account] = true
 		sum = sum.Add(l.Amount)
+		if strings.HasPrefix(l.Account, walletPrefix) {
+			wallets++
+		}
+	}
+	// Money moves between one customer's wallet and the shop's accounts;
+	// no posting touches two wallets.
+	if wallets != 1 {
+		return Internal(errorString("posting must move exactly one wallet"))
 	}
 	if !sum.IsZero() {
 		return Internal(errorString("posting legs do not sum to zero"))

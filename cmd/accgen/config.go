@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -42,6 +43,9 @@ type Config struct {
 	WebhookAllowPrivate   bool
 	LogFormat             string
 	LogLevel              slog.Level
+	// PprofAddr serves net/http/pprof for profiling; empty (the default)
+	// serves nothing. Bind it to loopback: profiles reveal internals.
+	PprofAddr string
 
 	// EncryptionKeysPrevious still open credentials sealed before a key
 	// rotation; only EncryptionKey seals.
@@ -87,6 +91,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		WebhookAllowPrivate:   e.boolean("ACCGEN_WEBHOOK_ALLOW_PRIVATE", false),
 		LogFormat:             e.oneOf("ACCGEN_LOG_FORMAT", "text", "text", "json"),
 		LogLevel:              e.level("ACCGEN_LOG_LEVEL"),
+		PprofAddr:             e.str("ACCGEN_PPROF_ADDR", ""),
 	}
 	c.EncryptionKeysPrevious = e.keys("ACCGEN_ENCRYPTION_KEYS_PREVIOUS")
 	if len(c.EncryptionKeysPrevious) > 0 && len(c.EncryptionKey) == 0 {
@@ -97,6 +102,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.MarkupPercent.IsNegative() {
 		e.fail("ACCGEN_MARKUP_PERCENT", "must not be negative")
+	}
+	if _, _, err := net.SplitHostPort(c.PprofAddr); c.PprofAddr != "" && err != nil {
+		e.fail("ACCGEN_PPROF_ADDR", "must be host:port, such as 127.0.0.1:6060")
 	}
 	if c.TelegramWebhookURL != "" && c.TelegramWebhookSecret == "" {
 		e.fail("ACCGEN_TELEGRAM_WEBHOOK_SECRET", "is required when ACCGEN_TELEGRAM_WEBHOOK_URL is set")

@@ -52,6 +52,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.UpstreamURL == "" && !*demo {
 		return usageError("ACCGEN_UPSTREAM_URL: is required (or run `accgen serve --demo` with the built-in simulator)")
 	}
+	if cfg.PprofAddr != "" {
+		stop, err := startPprof(cfg.PprofAddr, logger)
+		if err != nil {
+			return fmt.Errorf("ACCGEN_PPROF_ADDR: %w", err)
+		}
+		defer stop()
+	}
 	a, err := openApp(ctx, cfg, logger, true)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -21,153 +22,97 @@ func scanTx(row pgx.Row) (core.Transaction, error) {
 }
 
 // Post implements core.LedgerStore. Inside a caller's transaction it runs
-// in that transaction directly: it writes nothing until every check has
-// passed, so a refusal leaves the caller's transaction usable without the
-// cost of a savepoint.
+// in that transaction directly, without the cost of a savepoint: a replayed
+// reference writes nothing, but a refusal (insufficient funds) fails the
+// statement, so the caller must end its transaction with the error, as
+// InTx does when its function returns one.
 func (db *DB) Post(ctx context.Context, p core.Posting) (core.Transaction, error) {
 	if _, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
-		return db.post(ctx, p)
+		return db.postAny(ctx, p)
 	}
 	var out core.Transaction
 	err := db.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		out, err = db.post(ctx, p)
+		out, err = db.postAny(ctx, p)
 		return err
 	})
 	return out, err
 }
 
-// post locks the wallets first: two posts with one reference are for one
-// user, so the wallet lock serialises them and the second sees the first's
-// transaction and replays it.
-func (db *DB) post(ctx context.Context, p core.Posting) (core.Transaction, error) {
-	q := db.q(ctx)
-	ids, balances, err := db.lockAccounts(ctx, p.Legs)
+// postAny checks that p moves exactly one wallet against system accounts
+// (core.Posting.Validate ensures the same) and posts it.
+func (db *DB) postAny(ctx context.Context, p core.Posting) (core.Transaction, error) {
+	system, err := db.systemAccounts(ctx)
 	if err != nil {
 		return core.Transaction{}, err
 	}
-	var exists bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ledger_transactions WHERE reference = $1)`, p.Reference).Scan(&exists); err != nil {
-		return core.Transaction{}, mapErr(err)
-	}
-	if exists {
-		return db.replay(ctx, p)
-	}
+	wallet := -1
+	var others []int64
+	var amounts []decimal.Decimal
 	for i, l := range p.Legs {
-		if b, ok := balances[ids[i]]; ok && b.Add(l.Amount).IsNegative() {
-			return core.Transaction{}, core.InsufficientFunds()
+		id, ok := system[l.Account]
+		switch {
+		case ok:
+			others, amounts = append(others, id), append(amounts, l.Amount)
+		case wallet >= 0:
+			return core.Transaction{}, core.Internal(errors.New("posting moves more than one wallet"))
+		default:
+			wallet = i
 		}
 	}
-	t, err := scanTx(q.QueryRow(ctx, `
-		INSERT INTO ledger_transactions AS t (reference, kind, user_id, amount, reverses_id, memo)
-		VALUES ($1, $2, $3, $4, NULLIF($5, 0), $6)
-		RETURNING `+txColumns,
-		p.Reference, p.Kind, p.UserID, p.Amount, p.Reverses, p.Memo))
+	if wallet < 0 {
+		return core.Transaction{}, core.Internal(errors.New("posting moves no wallet"))
+	}
+	return db.postOneWallet(ctx, p, p.Legs[wallet], others, amounts)
+}
+
+// postOneWallet writes the transaction, moves the wallet and writes the
+// entries in one statement. The reference's unique index serialises two
+// posts with one reference (the second waits for the first to commit, then
+// inserts nothing and replays); updating the wallet row locks it, and its
+// CHECK refuses a negative balance.
+func (db *DB) postOneWallet(ctx context.Context, p core.Posting, wallet core.Leg, others []int64, amounts []decimal.Decimal) (core.Transaction, error) {
+	var t core.Transaction
+	var balance *decimal.Decimal
+	err := db.q(ctx).QueryRow(ctx, `
+		WITH t AS (
+			INSERT INTO ledger_transactions AS t (reference, kind, user_id, amount, reverses_id, memo)
+			VALUES ($1, $2, $3, $4, NULLIF($5, 0), $6)
+			ON CONFLICT (reference) DO NOTHING
+			RETURNING t.id, t.reference, t.kind, t.user_id, t.amount, COALESCE(t.reverses_id, 0) AS reverses_id, t.memo, t.created_at
+		), w AS (
+			UPDATE ledger_accounts a SET balance = a.balance + $8
+			FROM t WHERE a.code = $7 AND a.kind = 'wallet'
+			RETURNING a.id, a.balance
+		), e AS (
+			INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
+			SELECT t.id, w.id, $8, w.balance FROM t, w
+			UNION ALL
+			SELECT t.id, l.account_id, l.amount, NULL FROM t, w, unnest($9::bigint[], $10::numeric[]) AS l(account_id, amount)
+		)
+		SELECT t.id, t.reference, t.kind, t.user_id, t.amount, t.reverses_id, t.memo, t.created_at, w.balance
+		FROM t LEFT JOIN w ON true`,
+		p.Reference, p.Kind, p.UserID, p.Amount, p.Reverses, p.Memo, wallet.Account, wallet.Amount, others, amounts,
+	).Scan(&t.ID, &t.Reference, &t.Kind, &t.UserID, &t.Amount, &t.ReversesID, &t.Memo, &t.CreatedAt, &balance)
 	switch constraintName(err) {
 	case "ledger_transactions_reverses_key":
 		return core.Transaction{}, core.Errorf(core.CodeConflict, "This transaction was already refunded.")
 	case "ledger_transactions_user_id_fkey":
 		return core.Transaction{}, core.Errorf(core.CodeNotFound, "User %d does not exist.", p.UserID)
 	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return db.replay(ctx, p) // the reference was recorded before
+	}
 	if err != nil {
-		return core.Transaction{}, mapErr(fmt.Errorf("insert transaction: %w", err))
+		return core.Transaction{}, mapErr(fmt.Errorf("post: %w", err))
 	}
-
-	amounts := make([]decimal.Decimal, len(p.Legs))
-	for i, l := range p.Legs {
-		amounts[i] = l.Amount
+	if balance == nil {
+		// Every user gets a wallet with the user; the caller's transaction
+		// ends with this error, taking the transaction row with it.
+		return core.Transaction{}, core.Errorf(core.CodeNotFound, "Ledger account %s does not exist.", wallet.Account)
 	}
-	// Only wallets carry a balance; system accounts' entries are summed when
-	// their balance is wanted, so their rows are never a point of contention.
-	rows, err := q.Query(ctx, `
-		WITH legs AS (SELECT * FROM unnest($1::bigint[], $2::numeric[]) AS l(account_id, amount)),
-		upd AS (
-			UPDATE ledger_accounts a SET balance = a.balance + l.amount
-			FROM legs l WHERE a.id = l.account_id AND a.kind = 'wallet'
-			RETURNING a.id, a.balance
-		)
-		INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
-		SELECT $3, l.account_id, l.amount, upd.balance FROM legs l LEFT JOIN upd ON upd.id = l.account_id
-		RETURNING account_id, balance_after`,
-		ids, amounts, t.ID)
-	if err != nil {
-		return core.Transaction{}, mapErr(fmt.Errorf("apply entries: %w", err))
-	}
-	var walletID int64
-	for i, l := range p.Legs {
-		if l.Account == core.WalletAccount(p.UserID) {
-			walletID = ids[i]
-		}
-	}
-	for rows.Next() {
-		var id int64
-		var after *decimal.Decimal
-		if err := rows.Scan(&id, &after); err != nil {
-			rows.Close()
-			return core.Transaction{}, mapErr(err)
-		}
-		if id == walletID && after != nil {
-			t.Balance = *after
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return core.Transaction{}, mapErr(fmt.Errorf("apply entries: %w", err))
-	}
+	t.Balance = *balance
 	return t, nil
-}
-
-// lockAccounts locks the legs' wallets in id order (so concurrent postings
-// never deadlock) and returns the account ids in leg order with the locked
-// wallets' balances. System accounts are resolved without a lock.
-func (db *DB) lockAccounts(ctx context.Context, legs []core.Leg) ([]int64, map[int64]decimal.Decimal, error) {
-	system, err := db.systemAccounts(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	var wallets []string
-	for _, l := range legs {
-		if _, ok := system[l.Account]; !ok {
-			wallets = append(wallets, l.Account)
-		}
-	}
-	rows, err := db.q(ctx).Query(ctx, `
-		SELECT id, code, balance FROM ledger_accounts
-		WHERE code = ANY($1) AND kind = 'wallet' ORDER BY id FOR UPDATE`, wallets)
-	if err != nil {
-		return nil, nil, mapErr(fmt.Errorf("lock accounts: %w", err))
-	}
-	type wallet struct {
-		id      int64
-		balance decimal.Decimal
-	}
-	found := make(map[string]wallet, len(wallets))
-	for rows.Next() {
-		var code string
-		var w wallet
-		if err := rows.Scan(&w.id, &code, &w.balance); err != nil {
-			rows.Close()
-			return nil, nil, mapErr(err)
-		}
-		found[code] = w
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, mapErr(fmt.Errorf("lock accounts: %w", err))
-	}
-	ids := make([]int64, len(legs))
-	balances := make(map[int64]decimal.Decimal, len(found))
-	for i, l := range legs {
-		if id, ok := system[l.Account]; ok {
-			ids[i] = id
-			continue
-		}
-		w, ok := found[l.Account]
-		if !ok {
-			return nil, nil, core.Errorf(core.CodeNotFound, "Ledger account %s does not exist.", l.Account)
-		}
-		ids[i] = w.id
-		balances[w.id] = w.balance
-	}
-	return ids, balances, nil
 }
 
 // systemAccounts maps the system accounts' codes to ids; they never change,

@@ -25,6 +25,8 @@ type RateLimiter struct {
 	timeout  time.Duration
 	logger   *slog.Logger
 	fallback *localLimiter
+	leases   leases
+	maxLease int // 1: no leases, every request asks Redis
 
 	warnedAt   atomic.Int64 // unix nanos of the last fallback warning
 	suppressed atomic.Int64 // fallbacks since then that were not logged
@@ -45,29 +47,39 @@ func NewRateLimiter(c *Client, limit core.RateLimit, logger *slog.Logger) *RateL
 		timeout:  50 * time.Millisecond,
 		logger:   logger,
 		fallback: newLocalLimiter(limit),
+		maxLease: min(leaseMaxSize, max(1, limit.Requests/20)),
 	}
 }
 
-// Allow implements core.RateLimiter.
+// Allow implements core.RateLimiter. A busy key is served from a lease of
+// tokens taken from Redis in one round trip (see lease.go).
 func (l *RateLimiter) Allow(ctx context.Context, key string) (core.RateDecision, error) {
+	now := time.Now()
+	ls := l.leases.get(key, now)
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.take(now) {
+		return core.RateDecision{Allowed: true, Limit: l.limit, Remaining: ls.remaining + ls.tokens, ResetAfter: ls.resetAfter}, nil
+	}
+	n := ls.nextSize(now, l.maxLease)
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	res, err := l.limiter.Allow(ctx, l.client.key("rate", key), redis_rate.Limit{
+	res, err := l.limiter.AllowAtMost(ctx, l.client.key("rate", key), redis_rate.Limit{
 		Rate: l.limit.Requests, Burst: l.limit.Requests, Period: l.limit.Period,
-	})
+	}, n)
 	if err != nil {
+		ls.refused()
 		l.warnFallback(ctx, err)
 		return l.fallback.allow(key), nil
 	}
-	d := core.RateDecision{
-		Allowed:    res.Allowed > 0,
-		Limit:      l.limit,
-		Remaining:  res.Remaining,
-		ResetAfter: res.ResetAfter,
-	}
-	if !d.Allowed {
+	d := core.RateDecision{Limit: l.limit, Remaining: res.Remaining, ResetAfter: res.ResetAfter}
+	if res.Allowed < 1 {
+		ls.refused()
 		d.RetryAfter = res.RetryAfter
+		return d, nil
 	}
+	ls.granted(now, res.Allowed, res.Remaining, res.ResetAfter)
+	d.Allowed, d.Remaining = true, res.Remaining+ls.tokens
 	return d, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,4 +75,43 @@ func TestRateLimiterFallbackWarningsAreBounded(t *testing.T) {
 		require.True(t, d.Allowed)
 	}
 	require.Equal(t, 1, strings.Count(log.String(), "falling back"), log.String())
+}
+
+// Leases (tokens taken from Redis in batches for a busy key) never let two
+// instances together exceed the shared allowance.
+func TestRateLimiterLeasesNeverExceedTheLimit(t *testing.T) {
+	t.Parallel()
+	c := redistest.New(t)
+	limit := core.RateLimit{Requests: 400, Period: time.Second}
+	instances := []*redis.RateLimiter{
+		redis.NewRateLimiter(c, limit, slog.New(slog.DiscardHandler)),
+		redis.NewRateLimiter(c, limit, slog.New(slog.DiscardHandler)),
+	}
+	ctx := context.Background()
+	var allowed atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			l := instances[w%2]
+			for range 300 {
+				d, err := l.Allow(ctx, "busy")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if d.Allowed {
+					allowed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	// The burst plus what the rate refilled meanwhile (and one token's slack).
+	ceiling := int64(float64(limit.Requests)*(1+elapsed.Seconds())) + 1
+	got := allowed.Load()
+	t.Logf("%d of 2400 allowed in %s (ceiling %d)", got, elapsed, ceiling)
+	require.LessOrEqual(t, got, ceiling)
+	require.GreaterOrEqual(t, got, int64(limit.Requests)*9/10, "leases may lose a few tokens, not the allowance")
 }
