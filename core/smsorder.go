@@ -75,7 +75,7 @@ type SMSOrder struct {
 	TelegramChatID  int64
 	IdempotencyKey  string
 	Fingerprint     string
-	MessageCount    int // SMS received so far (filled by LiveSMSOrders)
+	MessageCount    int // SMS received so far (filled by PendingSMSOrders)
 }
 
 // E164 is the phone number with a leading +, or "" before one is issued.
@@ -110,6 +110,12 @@ var (
 	ErrIdempotencyKeyTaken = errors.New("idempotency key taken")
 )
 
+// LiveActivation is a pending order and its upstream activation.
+type LiveActivation struct {
+	OrderID    string
+	UpstreamID string
+}
+
 // SMSStore persists SMS orders. Every state change is guarded by the states
 // it may leave, and reports CodeConflict (with the order's current state)
 // when the order is no longer in one of them.
@@ -141,8 +147,12 @@ type SMSStore interface {
 	ExpireSMSOrders(ctx context.Context, now time.Time, limit int) ([]SMSOrder, error)
 	// StalePlacingSMSOrders lists orders stuck placing since before.
 	StalePlacingSMSOrders(ctx context.Context, before time.Time, limit int) ([]SMSOrder, error)
-	// LiveSMSOrders lists pending orders with a number, for polling.
-	LiveSMSOrders(ctx context.Context, limit int) ([]SMSOrder, error)
+	// LiveSMSActivations lists up to limit pending orders' upstream ids:
+	// what a poll tick compares with upstream's list, kept small because it
+	// runs every tick over every live order.
+	LiveSMSActivations(ctx context.Context, limit int) ([]LiveActivation, error)
+	// PendingSMSOrders returns those of ids still pending, with MessageCount.
+	PendingSMSOrders(ctx context.Context, ids []string) ([]SMSOrder, error)
 	// SetSMSOrderExpiry moves a pending order's expiry (upstream closed it).
 	SetSMSOrderExpiry(ctx context.Context, id string, at time.Time) error
 	// DueUpstreamCancels lists orders whose upstream cancel is due.

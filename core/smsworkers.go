@@ -29,33 +29,55 @@ const statusConcurrency = 8
 // codes. With a batch call (getActiveActivations) a tick costs one request,
 // plus one getStatus per order missing from the batch.
 func (s *SMS) Poll(ctx context.Context) (PollStats, error) {
-	live, err := s.store.LiveSMSOrders(ctx, 10000)
+	// Read the live list before asking upstream: every order in it was
+	// bought before the question, so upstream's answer covers it.
+	live, err := s.store.LiveSMSActivations(ctx, 10000)
 	if err != nil || len(live) == 0 {
 		return PollStats{}, err
 	}
 	st := PollStats{Live: len(live), Requests: 1}
 	acts, err := s.provider.ActiveActivations(ctx)
-	var missing []SMSOrder
+	byID := make(map[string]ProviderActivation, len(acts))
+	var missing, coded []string
 	switch {
 	case ProviderErrorKindOf(err) == ProviderUnsupported:
-		missing = live
+		for _, l := range live {
+			missing = append(missing, l.OrderID)
+		}
 	case err != nil:
 		return st, err
 	default:
-		byID := make(map[string]ProviderActivation, len(acts))
 		for _, a := range acts {
 			byID[a.ID] = a
 		}
-		for _, o := range live {
-			if a, ok := byID[o.UpstreamID]; ok {
-				st.Delivered += s.apply(ctx, o, a)
-			} else {
-				missing = append(missing, o)
+		for _, l := range live {
+			switch a, ok := byID[l.UpstreamID]; {
+			case !ok:
+				missing = append(missing, l.OrderID)
+			case len(a.Codes) > 0:
+				coded = append(coded, l.OrderID)
 			}
 		}
 	}
-	st.Requests += len(missing)
-	st.Delivered += s.pollEach(ctx, missing)
+	// Only orders upstream shows a code for, or has lost, are read in full:
+	// a tick over thousands of waiting orders stays one light query.
+	if len(coded) > 0 {
+		orders, err := s.store.PendingSMSOrders(ctx, coded)
+		if err != nil {
+			return st, err
+		}
+		for _, o := range orders {
+			st.Delivered += s.apply(ctx, o, byID[o.UpstreamID])
+		}
+	}
+	if len(missing) > 0 {
+		orders, err := s.store.PendingSMSOrders(ctx, missing)
+		if err != nil {
+			return st, err
+		}
+		st.Requests += len(orders)
+		st.Delivered += s.pollEach(ctx, orders)
+	}
 	return st, nil
 }
 

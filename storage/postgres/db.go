@@ -42,6 +42,12 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		// server whose requests each hold a connection for a transaction.
 		cfg.MaxConns = 20
 	}
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		// The engine's queries are short index lookups; JIT compiling one
+		// that the planner guesses to be costly (a poll over thousands of
+		// live orders) costs more than running it.
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		pgxdecimal.Register(c.TypeMap())
 		return nil

@@ -227,11 +227,25 @@ func (db *DB) StalePlacingSMSOrders(ctx context.Context, before time.Time, limit
 		WHERE o.status = 'placing' AND o.created_at < $1 ORDER BY o.created_at LIMIT $2`, before, limit))
 }
 
-// LiveSMSOrders implements core.SMSStore.
-func (db *DB) LiveSMSOrders(ctx context.Context, limit int) ([]core.SMSOrder, error) {
+// LiveSMSActivations implements core.SMSStore.
+func (db *DB) LiveSMSActivations(ctx context.Context, limit int) ([]core.LiveActivation, error) {
+	rows, err := db.q(ctx).Query(ctx, `SELECT o.id::text, o.upstream_id FROM sms_orders o
+		WHERE o.status = 'pending' ORDER BY o.expires_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	live, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.LiveActivation, error) {
+		var l core.LiveActivation
+		return l, r.Scan(&l.OrderID, &l.UpstreamID)
+	})
+	return live, mapErr(err)
+}
+
+// PendingSMSOrders implements core.SMSStore.
+func (db *DB) PendingSMSOrders(ctx context.Context, ids []string) ([]core.SMSOrder, error) {
 	rows, err := db.q(ctx).Query(ctx, `SELECT `+smsColumns+`,
 		(SELECT count(*) FROM sms_messages m WHERE m.order_id = o.id)
-		FROM sms_orders o WHERE o.status = 'pending' ORDER BY o.created_at LIMIT $1`, limit)
+		FROM sms_orders o WHERE o.id = ANY($1::text[]::uuid[]) AND o.status = 'pending' ORDER BY o.expires_at`, ids)
 	if err != nil {
 		return nil, mapErr(err)
 	}
