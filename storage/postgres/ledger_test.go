@@ -285,6 +285,44 @@ func TestLedgerUnbalancedTransactionIsRefusedAtCommit(t *testing.T) {
 	require.ErrorContains(t, conn.Commit(ctx), "unbalanced")
 }
 
+// Entries and account orders reference their parents without a foreign-key
+// lock (migration 00007); the parents are permanent and the references are
+// still checked.
+func TestLedgerAccountsAndProductsArePermanentAndReferencesChecked(t *testing.T) {
+	t.Parallel()
+	b := setupLedger(t)
+	ctx := context.Background()
+	u := b.newUser(t, 1009)
+	pool := b.db.Pool()
+	var productID int64
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO products (name, category, price) VALUES ('P', 'c', 10) RETURNING id`).Scan(&productID))
+	for _, stmt := range []string{
+		`DELETE FROM ledger_accounts WHERE code = 'system:sales'`,
+		`UPDATE ledger_accounts SET id = id + 1000 WHERE code = 'system:sales'`,
+		`TRUNCATE ledger_accounts CASCADE`,
+		`DELETE FROM products`,
+		`TRUNCATE products CASCADE`,
+	} {
+		_, err := pool.Exec(ctx, stmt)
+		require.ErrorContains(t, err, "permanent", stmt)
+	}
+
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck
+	_, err = tx.Exec(ctx, `INSERT INTO ledger_transactions (reference, kind, user_id, amount) VALUES ('ghost', 'topup', $1, 5)`, u.ID)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
+		SELECT t.id, a.id, 5, 5 FROM ledger_transactions t, ledger_accounts a WHERE t.reference = 'ghost' AND a.user_id = $1
+		UNION ALL SELECT t.id, 987654321, -5, NULL FROM ledger_transactions t WHERE t.reference = 'ghost'`, u.ID)
+	require.NoError(t, err)
+	require.ErrorContains(t, tx.Commit(ctx), "on no account")
+
+	_, err = pool.Exec(ctx, `INSERT INTO account_orders (id, user_id, product_id, product_name, quantity, unit_price, total, ledger_reference)
+		VALUES (gen_random_uuid(), $1, 987654321, 'x', 1, 10, 10, 'account-order:ghost')`, u.ID)
+	require.ErrorContains(t, err, "product 987654321 does not exist")
+}
+
 // Verification is only worth something if it notices damage.
 func TestVerifyLedgerReportsTampering(t *testing.T) {
 	t.Parallel()

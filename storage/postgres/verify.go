@@ -27,6 +27,10 @@ var invariants = []invariant{
 		JOIN ledger_entries e ON e.transaction_id = t.id
 		JOIN ledger_accounts a ON a.id = e.account_id AND a.kind = 'wallet'
 		WHERE abs(e.amount) <> t.amount OR a.user_id <> t.user_id`},
+	{"entries are on accounts that exist", `
+		SELECT format('entry %s of transaction %s is on account %s, which does not exist', e.id, e.transaction_id, e.account_id)
+		FROM ledger_entries e LEFT JOIN ledger_accounts a ON a.id = e.account_id
+		WHERE a.id IS NULL`},
 	{"account balance equals the sum of its entries", `
 		SELECT format('account %s: balance %s, entries sum to %s', a.code, a.balance, COALESCE(SUM(e.amount), 0))
 		FROM ledger_accounts a LEFT JOIN ledger_entries e ON e.account_id = a.id
