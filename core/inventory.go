@@ -98,12 +98,11 @@ type InventoryStore interface {
 	// AddStockItems inserts items as available, skipping any whose
 	// fingerprint the product already has; it returns how many it added.
 	AddStockItems(ctx context.Context, productID int64, items []StockItem) (int, error)
-	// TakeStockItems locks up to n available items of the product, skipping
-	// items other transactions hold, oldest first.
-	TakeStockItems(ctx context.Context, productID int64, n int) ([]StockItem, error)
-	// MarkStockItemsSold sells the items (locked by TakeStockItems) to
-	// orderID; CodeInternal if any of them is not available.
-	MarkStockItemsSold(ctx context.Context, orderID string, itemIDs []int64) error
+	// SellStockItems sells up to n available items of the product to
+	// orderID, oldest first, skipping items other transactions hold, and
+	// returns them. Fewer than n is the caller's to refuse (by ending its
+	// transaction with an error, which puts them back).
+	SellStockItems(ctx context.Context, productID int64, orderID string, n int) ([]StockItem, error)
 	// SoldStockItems returns the items sold to each order, by item id.
 	SoldStockItems(ctx context.Context, orderIDs []string) (map[string][]StockItem, error)
 

@@ -106,27 +106,21 @@ func (inv *Inventory) purchase(ctx context.Context, p PurchaseParams) (AccountOr
 	if err := inv.store.CreateAccountOrder(ctx, &o); err != nil {
 		return AccountOrder{}, err
 	}
-	items, err := inv.store.TakeStockItems(ctx, prod.ID, p.Quantity)
+	items, err := inv.store.SellStockItems(ctx, prod.ID, o.ID, p.Quantity)
 	if err != nil {
 		return AccountOrder{}, err
 	}
 	if len(items) < p.Quantity {
 		return AccountOrder{}, Errorf(CodeInsufficientStock, "Not enough stock: %d available", len(items))
 	}
-	// Open before charging: an item that cannot be delivered is never paid for.
+	// Open before charging: an item that cannot be delivered is never paid
+	// for (the error ends the transaction, and the items stay available).
 	creds, err := inv.openItems(items)
 	if err != nil {
 		return AccountOrder{}, err
 	}
 	memo := fmt.Sprintf("account order: %d × %s", p.Quantity, prod.Name)
 	if _, err := inv.ledger.Charge(ctx, p.UserID, o.Total, o.LedgerReference, memo); err != nil {
-		return AccountOrder{}, err
-	}
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
-	}
-	if err := inv.store.MarkStockItemsSold(ctx, o.ID, ids); err != nil {
 		return AccountOrder{}, err
 	}
 	o.Credentials = creds

@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -118,33 +120,26 @@ func scanStockItem(row pgx.Row) (core.StockItem, error) {
 
 // TakeStockItems implements core.InventoryStore. SKIP LOCKED lets
 // concurrent buyers of one product each take different items instead of
-// queueing behind the first buyer's locks.
-func (db *DB) TakeStockItems(ctx context.Context, productID int64, n int) ([]core.StockItem, error) {
+// SellStockItems implements core.InventoryStore: one statement picks and
+// sells the items, so a purchase takes stock in one round trip.
+func (db *DB) SellStockItems(ctx context.Context, productID int64, orderID string, n int) ([]core.StockItem, error) {
 	rows, err := db.q(ctx).Query(ctx, `
-		SELECT `+stockItemColumns+` FROM stock_items s
-		WHERE s.product_id = $1 AND s.status = 'available'
-		ORDER BY s.id LIMIT $2 FOR UPDATE SKIP LOCKED`, productID, n)
+		WITH picked AS MATERIALIZED (
+			SELECT id FROM stock_items
+			WHERE product_id = $1 AND status = 'available'
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE stock_items s SET status = 'sold', order_id = $3, sold_at = now()
+		FROM picked WHERE s.id = picked.id AND s.status = 'available'
+		RETURNING `+stockItemColumns, productID, n, orderID)
 	if err != nil {
-		return nil, mapErr(fmt.Errorf("take stock items: %w", err))
+		return nil, mapErr(fmt.Errorf("sell stock items: %w", err))
 	}
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.StockItem, error) { return scanStockItem(r) })
-	return items, mapErr(err)
-}
-
-// MarkStockItemsSold implements core.InventoryStore.
-func (db *DB) MarkStockItemsSold(ctx context.Context, orderID string, itemIDs []int64) error {
-	tag, err := db.q(ctx).Exec(ctx, `
-		UPDATE stock_items SET status = 'sold', order_id = $1, sold_at = now()
-		WHERE id = ANY($2) AND status = 'available'`, orderID, itemIDs)
 	if err != nil {
-		return mapErr(fmt.Errorf("mark stock items sold: %w", err))
+		return nil, mapErr(fmt.Errorf("sell stock items: %w", err))
 	}
-	if n := tag.RowsAffected(); n != int64(len(itemIDs)) {
-		// The items were locked by this transaction, so this cannot happen
-		// unless the caller passed items it did not take.
-		return core.Internal(fmt.Errorf("mark stock items sold: %d of %d items were available", n, len(itemIDs)))
-	}
-	return nil
+	slices.SortFunc(items, func(a, b core.StockItem) int { return cmp.Compare(a.ID, b.ID) })
+	return items, nil
 }
 
 // SoldStockItems implements core.InventoryStore.

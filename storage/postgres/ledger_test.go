@@ -269,20 +269,29 @@ func TestLedgerHistoryIsAppendOnly(t *testing.T) {
 	require.ErrorContains(t, err, "append-only")
 }
 
-func TestLedgerUnbalancedTransactionIsRefusedAtCommit(t *testing.T) {
+// Every statement that writes entries leaves each transaction it touched
+// balanced, on at least two entries (migration 00008).
+func TestLedgerUnbalancedTransactionIsRefused(t *testing.T) {
 	t.Parallel()
 	b := setupLedger(t)
 	ctx := context.Background()
 	u := b.newUser(t, 1007)
-	conn, err := b.db.Pool().Begin(ctx)
+	tx, err := b.db.Pool().Begin(ctx)
 	require.NoError(t, err)
-	defer conn.Rollback(ctx) //nolint:errcheck
-	_, err = conn.Exec(ctx, `INSERT INTO ledger_transactions (reference, kind, user_id, amount) VALUES ('x', 'topup', $1, 5)`, u.ID)
+	defer tx.Rollback(ctx) //nolint:errcheck
+	_, err = tx.Exec(ctx, `INSERT INTO ledger_transactions (reference, kind, user_id, amount) VALUES ('x', 'topup', $1, 5)`, u.ID)
 	require.NoError(t, err)
-	_, err = conn.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
+	_, err = tx.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
 		SELECT t.id, a.id, 5, 5 FROM ledger_transactions t, ledger_accounts a WHERE t.reference = 'x' AND a.user_id = $1`, u.ID)
+	require.ErrorContains(t, err, "unbalanced")
+
+	// A recorded transaction cannot be unbalanced by a later entry either.
+	_, err = b.ledger.TopUp(ctx, u.ID, ngn("10"), "recorded", "")
 	require.NoError(t, err)
-	require.ErrorContains(t, conn.Commit(ctx), "unbalanced")
+	_, err = b.db.Pool().Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
+		SELECT t.id, a.id, 1, NULL FROM ledger_transactions t, ledger_accounts a WHERE t.reference = 'recorded' AND a.code = 'system:sales'`)
+	require.ErrorContains(t, err, "unbalanced")
+	requireLedgerClean(t, b.db)
 }
 
 // Entries and account orders reference their parents without a foreign-key
@@ -315,8 +324,7 @@ func TestLedgerAccountsAndProductsArePermanentAndReferencesChecked(t *testing.T)
 	_, err = tx.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
 		SELECT t.id, a.id, 5, 5 FROM ledger_transactions t, ledger_accounts a WHERE t.reference = 'ghost' AND a.user_id = $1
 		UNION ALL SELECT t.id, 987654321, -5, NULL FROM ledger_transactions t WHERE t.reference = 'ghost'`, u.ID)
-	require.NoError(t, err)
-	require.ErrorContains(t, tx.Commit(ctx), "on no account")
+	require.ErrorContains(t, err, "on no account")
 
 	_, err = pool.Exec(ctx, `INSERT INTO account_orders (id, user_id, product_id, product_name, quantity, unit_price, total, ledger_reference)
 		VALUES (gen_random_uuid(), $1, 987654321, 'x', 1, 10, 10, 'account-order:ghost')`, u.ID)
