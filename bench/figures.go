@@ -273,7 +273,7 @@ func (e *env) orderBurst(ctx context.Context, pgTPS float64) (figure, error) {
 	}
 	f := ratioFig("order burst: POST /api/v1/sms/orders completed/s", got.rate(), pgTPS, "/s", 0.5)
 	f.baseline = fmt.Sprintf("%.0f tps (pgbench tpcb-like)", pgTPS)
-	f.note = fmt.Sprintf("%d created, %d failed; p99 %s; %s", got.ok, got.failed, got.percentile(0.99).Round(time.Millisecond), got.cpu)
+	f.note = fmt.Sprintf("%d created, %d failed; p99 %s; %s; %s", got.ok, got.failed, got.percentile(0.99).Round(time.Millisecond), got.cpu, got.waits)
 	return f, nil
 }
 
@@ -320,7 +320,7 @@ func (e *env) accountPurchases(ctx context.Context, pgTPS float64, dir string) (
 	// Requests still in flight when the run ends complete on the server after
 	// the client stopped counting, so the server may have sold a few more.
 	once := sold == orders && sold == distinct && sold >= got.ok
-	f.note = fmt.Sprintf("%d bought, %d failed; %d items sold to %d orders, each item once: %v; %s", got.ok, got.failed, sold, orders, once, got.cpu)
+	f.note = fmt.Sprintf("%d bought, %d failed; %d items sold to %d orders, each item once: %v; %s; %s", got.ok, got.failed, sold, orders, once, got.cpu, got.waits)
 	f.pass = f.pass && once
 	return f, nil
 }

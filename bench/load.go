@@ -19,6 +19,7 @@ type loadResult struct {
 	elapsed    time.Duration
 	latencies  []time.Duration // of successful requests
 	cpu        string          // where the machine's cores went meanwhile
+	waits      string          // what accgen's database sessions did meanwhile
 }
 
 func (r loadResult) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -92,8 +93,14 @@ func runLoad(ctx context.Context, conns int, d time.Duration, mk request, ok che
 // measure is runLoad against accgen serve; with -profile it also saves
 // serve's CPU profile of the run as <name>.pprof.
 func (e *env) measure(ctx context.Context, name string, mk request, ok check) (loadResult, error) {
+	waits, err := startWaitSampler(ctx, e.dbURL)
+	if err != nil {
+		return loadResult{}, err
+	}
 	if e.pprof == "" {
-		return runLoad(ctx, e.o.conns, e.o.duration, mk, ok), nil
+		got := runLoad(ctx, e.o.conns, e.o.duration, mk, ok)
+		got.waits = waits.report(got.ok)
+		return got, nil
 	}
 	if err := os.MkdirAll(e.o.profile, 0o755); err != nil {
 		return loadResult{}, err
@@ -105,6 +112,7 @@ func (e *env) measure(ctx context.Context, name string, mk request, ok check) (l
 			filepath.Join(e.o.profile, name+".pprof"))
 	}()
 	got := runLoad(ctx, e.o.conns, e.o.duration, mk, ok)
+	got.waits = waits.report(got.ok)
 	return got, <-profile
 }
 

@@ -34,7 +34,11 @@ type options struct {
 	pgURL    string
 	redisURL string
 	profile  string // directory for accgen serve's CPU profiles, one per run
+	only     map[string]bool
 }
+
+// runs says whether a group of figures is measured in this run.
+func (o options) runs(name string) bool { return len(o.only) == 0 || o.only[name] }
 
 func main() {
 	var o options
@@ -42,7 +46,14 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 32, "concurrent clients")
 	flag.StringVar(&o.out, "out", "docs/benchmarks.md", "where to write the table (empty: nowhere)")
 	flag.StringVar(&o.profile, "profile", "", "write accgen serve's CPU profile of each throughput run to this directory")
+	only := flag.String("only", "", "measure only these figures, comma-separated: poll, latency, burst, purchases (for profiling; the table is then partial)")
 	flag.Parse()
+	if *only != "" {
+		o.only = map[string]bool{}
+		for _, name := range strings.Split(*only, ",") {
+			o.only[strings.TrimSpace(name)] = true
+		}
+	}
 	o.pgURL = envOr("ACCGEN_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 	o.redisURL = envOr("ACCGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 	log.SetFlags(log.Ltime)
@@ -92,30 +103,41 @@ func benchmark(ctx context.Context, o options) error {
 	}
 
 	var figs []figure
-	poll, rss, err := e.pollPath(ctx, constBin)
-	if err != nil {
-		return err
+	if o.runs("poll") {
+		poll, rss, err := e.pollPath(ctx, constBin)
+		if err != nil {
+			return err
+		}
+		figs = append(figs, poll...)
+		figs = append(figs, rss)
 	}
-	figs = append(figs, poll...)
-	figs = append(figs, rss)
-	latency, cost, err := e.codeLatencyAndPollCost(ctx)
-	if err != nil {
-		return err
+	if o.runs("latency") {
+		latency, cost, err := e.codeLatencyAndPollCost(ctx)
+		if err != nil {
+			return err
+		}
+		figs = append(figs, cost, latency)
 	}
-	figs = append(figs, cost, latency)
-	pgTPS, err := pgbenchTPS(ctx, o)
-	if err != nil {
-		return err
+	if o.runs("burst") || o.runs("purchases") {
+		pgTPS, err := pgbenchTPS(ctx, o)
+		if err != nil {
+			return err
+		}
+		if o.runs("burst") {
+			burst, err := e.orderBurst(ctx, pgTPS)
+			if err != nil {
+				return err
+			}
+			figs = append(figs, burst)
+		}
+		if o.runs("purchases") {
+			purchases, err := e.accountPurchases(ctx, pgTPS, dir)
+			if err != nil {
+				return err
+			}
+			figs = append(figs, purchases)
+		}
 	}
-	burst, err := e.orderBurst(ctx, pgTPS)
-	if err != nil {
-		return err
-	}
-	purchases, err := e.accountPurchases(ctx, pgTPS, dir)
-	if err != nil {
-		return err
-	}
-	figs = append(figs, burst, purchases)
 
 	setup := fmt.Sprintf("Load: %d keep-alive connections, %s per throughput run, a Go load generator in the benchmark process; "+
 		"the simulator answers with zero latency; rate limit raised out of the way; ACCGEN_POLL_INTERVAL=1s.", o.conns, o.duration)

@@ -98,18 +98,17 @@ type InventoryStore interface {
 	// AddStockItems inserts items as available, skipping any whose
 	// fingerprint the product already has; it returns how many it added.
 	AddStockItems(ctx context.Context, productID int64, items []StockItem) (int, error)
-	// SellStockItems sells up to n available items of the product to
-	// orderID, oldest first, skipping items other transactions hold, and
-	// returns them. Fewer than n is the caller's to refuse (by ending its
-	// transaction with an error, which puts them back).
-	SellStockItems(ctx context.Context, productID int64, orderID string, n int) ([]StockItem, error)
 	// SoldStockItems returns the items sold to each order, by item id.
 	SoldStockItems(ctx context.Context, orderIDs []string) (map[string][]StockItem, error)
 
-	// CreateAccountOrder records o and sets o.CreatedAt. It returns
-	// ErrIdempotencyKeyTaken when another order holds o's idempotency key,
-	// CodeNotFound for an unknown user or API key.
-	CreateAccountOrder(ctx context.Context, o *AccountOrder) error
+	// PurchaseAccounts is one purchase, in one transaction: it records o
+	// (setting o.CreatedAt), sells it up to o.Quantity available items of
+	// its product (oldest first, skipping items other buyers hold) and posts
+	// charge, then hands the items sold to accept, and commits only if accept
+	// returns nil. The order row is written first, so a concurrent purchase
+	// with the same idempotency key waits for this one and then gets
+	// ErrIdempotencyKeyTaken. An unknown user or API key is CodeNotFound.
+	PurchaseAccounts(ctx context.Context, o *AccountOrder, charge Posting, accept func([]StockItem) error) error
 	// AccountOrderByIdempotencyKey finds the order placed with key by the API
 	// key apiKeyID (or, when 0, by the user outside the API); CodeNotFound if none.
 	AccountOrderByIdempotencyKey(ctx context.Context, userID, apiKeyID int64, key string) (AccountOrder, error)

@@ -65,12 +65,7 @@ func (inv *Inventory) Purchase(ctx context.Context, p PurchaseParams) (AccountOr
 			return o, err
 		}
 	}
-	var o AccountOrder
-	err := inv.tx.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		o, err = inv.purchase(ctx, p)
-		return err
-	})
+	o, err := inv.purchase(ctx, p)
 	if errors.Is(err, ErrIdempotencyKeyTaken) {
 		// A concurrent request with the same key committed first; its
 		// order is the answer (or the key was used for something else).
@@ -83,7 +78,8 @@ func (inv *Inventory) Purchase(ctx context.Context, p PurchaseParams) (AccountOr
 	return o, err
 }
 
-// purchase is Purchase's transaction.
+// purchase records the order, takes the stock and charges the wallet in one
+// transaction (InventoryStore.PurchaseAccounts).
 func (inv *Inventory) purchase(ctx context.Context, p PurchaseParams) (AccountOrder, error) {
 	prod, err := inv.store.ProductForSale(ctx, p.ProductID)
 	if err != nil {
@@ -100,30 +96,24 @@ func (inv *Inventory) purchase(ctx context.Context, p PurchaseParams) (AccountOr
 		LedgerReference: AccountOrderReferencePrefix + id,
 		IdempotencyKey:  p.IdempotencyKey, RequestFingerprint: p.Fingerprint,
 	}
-	// The order row goes first: a concurrent request with the same key
-	// blocks on its unique index here, before it takes stock or money, and
-	// replays once this transaction commits.
-	if err := inv.store.CreateAccountOrder(ctx, &o); err != nil {
-		return AccountOrder{}, err
-	}
-	items, err := inv.store.SellStockItems(ctx, prod.ID, o.ID, p.Quantity)
-	if err != nil {
-		return AccountOrder{}, err
-	}
-	if len(items) < p.Quantity {
-		return AccountOrder{}, Errorf(CodeInsufficientStock, "Not enough stock: %d available", len(items))
-	}
-	// Open before charging: an item that cannot be delivered is never paid
-	// for (the error ends the transaction, and the items stay available).
-	creds, err := inv.openItems(items)
-	if err != nil {
-		return AccountOrder{}, err
-	}
 	memo := fmt.Sprintf("account order: %d × %s", p.Quantity, prod.Name)
-	if _, err := inv.ledger.Charge(ctx, p.UserID, o.Total, o.LedgerReference, memo); err != nil {
+	charge, err := inv.ledger.PurchasePosting(p.UserID, o.Total, o.LedgerReference, memo)
+	if err != nil {
 		return AccountOrder{}, err
 	}
-	o.Credentials = creds
+	err = inv.store.PurchaseAccounts(ctx, &o, charge, func(items []StockItem) error {
+		if len(items) < p.Quantity {
+			return Errorf(CodeInsufficientStock, "Not enough stock: %d available", len(items))
+		}
+		// Opened before the transaction commits: an item that cannot be
+		// delivered is never paid for, and stays in stock.
+		var err error
+		o.Credentials, err = inv.openItems(items)
+		return err
+	})
+	if err != nil {
+		return AccountOrder{}, err
+	}
 	return o, nil
 }
 

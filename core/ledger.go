@@ -162,8 +162,22 @@ func (l *Ledger) Deduct(ctx context.Context, userID int64, amount decimal.Decima
 // move posts a transfer of amount between a wallet and one system account;
 // sign says which way the wallet moves.
 func (l *Ledger) move(ctx context.Context, kind TxKind, userID int64, amount decimal.Decimal, sign int64, reference, memo, counter string) (Transaction, error) {
-	if err := CheckAmount("amount", amount); err != nil {
+	p, err := transfer(kind, userID, amount, sign, reference, memo, counter)
+	if err != nil {
 		return Transaction{}, err
+	}
+	return l.store.Post(ctx, p)
+}
+
+// PurchasePosting is the charge Charge would post, validated but not
+// posted: for a store that writes a purchase and its charge together.
+func (l *Ledger) PurchasePosting(userID int64, amount decimal.Decimal, reference, memo string) (Posting, error) {
+	return transfer(TxPurchase, userID, amount, -1, reference, memo, AccountSales)
+}
+
+func transfer(kind TxKind, userID int64, amount decimal.Decimal, sign int64, reference, memo, counter string) (Posting, error) {
+	if err := CheckAmount("amount", amount); err != nil {
+		return Posting{}, err
 	}
 	delta := amount.Mul(decimal.NewFromInt(sign))
 	p := Posting{
@@ -177,10 +191,7 @@ func (l *Ledger) move(ctx context.Context, kind TxKind, userID int64, amount dec
 			{Account: counter, Amount: delta.Neg()},
 		},
 	}
-	if err := p.Validate(); err != nil {
-		return Transaction{}, err
-	}
-	return l.store.Post(ctx, p)
+	return p, p.Validate()
 }
 
 // RefundReference is the reference of the reversal of the transaction

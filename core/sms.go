@@ -58,6 +58,7 @@ type SMS struct {
 	logger   *slog.Logger
 	breaker  *breaker
 	recent   orderCache
+	issuer   issuer
 }
 
 // NewSMS returns the SMS engine. events may be nil.
@@ -90,7 +91,7 @@ func NewSMS(tx Transactor, store SMSStore, ledger *Ledger, catalog *Catalog, pro
 		cfg.OnPoll = func(PollStats, error) {}
 	}
 	return &SMS{tx: tx, store: store, ledger: ledger, catalog: catalog, provider: provider, events: events, cfg: cfg, logger: logger,
-		breaker: newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, cfg.Now)}
+		breaker: newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, cfg.Now), issuer: issuer{record: store.IssueSMSNumbers}}
 }
 
 // Catalog returns the catalog the engine sells from.
@@ -238,14 +239,12 @@ func (s *SMS) charge(ctx context.Context, p PlaceSMSParams, offer Offer, fp stri
 			IdempotencyKey: p.IdempotencyKey, Fingerprint: fp, TelegramChatID: p.TelegramChatID,
 			CreatedAt: s.cfg.Now(),
 		}
-		err = s.tx.InTx(ctx, func(ctx context.Context) error {
-			if err := s.store.CreateSMSOrder(ctx, o); err != nil {
-				return err
-			}
-			memo := fmt.Sprintf("SMS number: %s, %s", o.ServiceName, o.CountryName)
-			_, err := s.ledger.Charge(ctx, o.UserID, o.Price, o.ChargeReference, memo)
-			return err
-		})
+		memo := fmt.Sprintf("SMS number: %s, %s", o.ServiceName, o.CountryName)
+		charge, err := s.ledger.PurchasePosting(o.UserID, o.Price, o.ChargeReference, memo)
+		if err != nil {
+			return SMSOrder{}, err
+		}
+		_, err = s.store.CreateSMSOrder(ctx, o, charge)
 		if errors.Is(err, ErrShortIDTaken) {
 			continue
 		}
@@ -265,7 +264,10 @@ func (s *SMS) buy(ctx context.Context, o SMSOrder) (SMSOrder, error) {
 	if err != nil {
 		return s.fail(ctx, o, err)
 	}
-	issued, err := s.store.IssueSMSNumber(ctx, o.ID, n, s.cfg.Now().Add(s.cfg.TTL))
+	issued, found, err := s.issuer.issue(ctx, IssuedNumber{OrderID: o.ID, Number: n, ExpiresAt: s.cfg.Now().Add(s.cfg.TTL)})
+	if err == nil && !found {
+		err = Errorf(CodeConflict, "the order is no longer placing")
+	}
 	if err != nil {
 		// The sweeper gave up on the order meanwhile (or the database is
 		// gone); the activation is an orphan the sweeper will cancel.

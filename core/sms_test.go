@@ -359,14 +359,11 @@ func TestSMSSweeperRepairsInterruptedPlacement(t *testing.T) {
 	// upstream that no order records.
 	stuck := core.SMSOrder{ID: "12345678-0000-4000-8000-000000000001", ShortID: 12345678, UserID: u.ID, APIKeyID: p.KeyID,
 		Source: core.SourceAPI, ServiceID: "wa", ServiceName: offer.Service.Name, CountryID: 187, CountryName: offer.Country.Name,
-		Price: offer.Price, Status: core.SMSPlacing, ChargeReference: "sms:stuck", CreatedAt: env.Clock.Now()}
-	require.NoError(t, env.DB.InTx(ctx, func(ctx context.Context) error {
-		if err := env.DB.CreateSMSOrder(ctx, stuck); err != nil {
-			return err
-		}
-		_, err := env.Ledger.Charge(ctx, u.ID, offer.Price, stuck.ChargeReference, "")
-		return err
-	}))
+		Price: offer.Price, Status: core.SMSPlacing, ChargeReference: "sms:12345678-0000-4000-8000-000000000001", CreatedAt: env.Clock.Now()}
+	charge, err := env.Ledger.PurchasePosting(u.ID, offer.Price, stuck.ChargeReference, "")
+	require.NoError(t, err)
+	_, err = env.DB.CreateSMSOrder(ctx, stuck, charge)
+	require.NoError(t, err)
 	orphan, err := env.Provider.BuyNumber(ctx, "wa", 187)
 	require.NoError(t, err)
 

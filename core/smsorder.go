@@ -110,6 +110,13 @@ var (
 	ErrIdempotencyKeyTaken = errors.New("idempotency key taken")
 )
 
+// IssuedNumber is a number bought upstream for a placing order.
+type IssuedNumber struct {
+	OrderID   string
+	Number    ProviderNumber
+	ExpiresAt time.Time
+}
+
 // LiveActivation is a pending order and its upstream activation.
 type LiveActivation struct {
 	OrderID    string
@@ -120,15 +127,21 @@ type LiveActivation struct {
 // it may leave, and reports CodeConflict (with the order's current state)
 // when the order is no longer in one of them.
 type SMSStore interface {
-	CreateSMSOrder(ctx context.Context, o SMSOrder) error
+	// CreateSMSOrder records a new placing order and posts its charge, in
+	// one transaction. A collision writes nothing and is ErrShortIDTaken or
+	// ErrIdempotencyKeyTaken; a refused charge (insufficient funds) writes
+	// nothing either.
+	CreateSMSOrder(ctx context.Context, o SMSOrder, charge Posting) (Transaction, error)
 	SMSOrderByID(ctx context.Context, id string) (SMSOrder, error)
 	SMSOrderByShortID(ctx context.Context, shortID int64) (SMSOrder, error)
 	SMSOrderByIdempotencyKey(ctx context.Context, apiKeyID int64, key string) (SMSOrder, error)
 	ListSMSOrders(ctx context.Context, f SMSOrderFilter) ([]SMSOrder, int, error)
 	SMSMessages(ctx context.Context, orderID string) ([]SMSMessage, error)
 
-	// IssueSMSNumber records the bought number: placing → pending.
-	IssueSMSNumber(ctx context.Context, id string, n ProviderNumber, expiresAt time.Time) (SMSOrder, error)
+	// IssueSMSNumbers records bought numbers, placing → pending, in one
+	// transaction, and returns the orders that moved: one missing from the
+	// result was no longer placing.
+	IssueSMSNumbers(ctx context.Context, numbers []IssuedNumber) ([]SMSOrder, error)
 	// FailSMSOrder: placing → failed.
 	FailSMSOrder(ctx context.Context, id, reason string) (SMSOrder, error)
 	// RecordSMS stores message seq and makes the order completed, when it

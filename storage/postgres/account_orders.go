@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -24,27 +26,63 @@ func scanAccountOrder(row pgx.Row) (core.AccountOrder, error) {
 	return o, err
 }
 
-// CreateAccountOrder implements core.InventoryStore.
-func (db *DB) CreateAccountOrder(ctx context.Context, o *core.AccountOrder) error {
-	err := db.q(ctx).QueryRow(ctx, `
+// PurchaseAccounts implements core.InventoryStore: BEGIN, the order, the
+// stock and the charge travel in one round trip and COMMIT in a second (see
+// pipeline.go); the items are picked and sold by one statement.
+func (db *DB) PurchaseAccounts(ctx context.Context, o *core.AccountOrder, charge core.Posting, accept func([]core.StockItem) error) error {
+	st, err := db.postingStatement(ctx, charge)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(`
 		INSERT INTO account_orders (id, user_id, api_key_id, product_id, product_name, quantity,
 			unit_price, total, ledger_reference, idempotency_key, request_fingerprint)
 		VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, $7, $8, $9, NULLIF($10, ''), NULLIF($11, ''))
 		RETURNING created_at`,
 		o.ID, o.UserID, o.APIKeyID, o.ProductID, o.ProductName, o.Quantity,
-		o.UnitPrice, o.Total, o.LedgerReference, o.IdempotencyKey, o.RequestFingerprint).Scan(&o.CreatedAt)
-	switch constraintName(err) {
-	case "account_orders_api_idempotency_key", "account_orders_user_idempotency_key":
-		return core.ErrIdempotencyKeyTaken
-	case "account_orders_user_id_fkey":
-		return core.Errorf(core.CodeNotFound, "User %d does not exist.", o.UserID)
-	case "account_orders_api_key_id_fkey":
-		return core.Errorf(core.CodeNotFound, "API key %d does not exist.", o.APIKeyID)
-	}
-	if err != nil {
-		return mapErr(fmt.Errorf("insert account order: %w", err))
-	}
-	return nil
+		o.UnitPrice, o.Total, o.LedgerReference, o.IdempotencyKey, o.RequestFingerprint)
+	b.Queue(`
+		WITH picked AS MATERIALIZED (
+			SELECT id FROM stock_items
+			WHERE product_id = $1 AND status = 'available'
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE stock_items s SET status = 'sold', order_id = $3, sold_at = now()
+		FROM picked WHERE s.id = picked.id AND s.status = 'available'
+		RETURNING `+stockItemColumns, o.ProductID, o.Quantity, o.ID)
+	b.Queue(st.sql, st.args...)
+	return db.pipelineTx(ctx, b, func(br pgx.BatchResults) error {
+		err := br.QueryRow().Scan(&o.CreatedAt)
+		switch constraintName(err) {
+		case "account_orders_api_idempotency_key", "account_orders_user_idempotency_key":
+			return core.ErrIdempotencyKeyTaken
+		case "account_orders_user_id_fkey":
+			return core.Errorf(core.CodeNotFound, "User %d does not exist.", o.UserID)
+		case "account_orders_api_key_id_fkey":
+			return core.Errorf(core.CodeNotFound, "API key %d does not exist.", o.APIKeyID)
+		}
+		if err != nil {
+			return mapErr(fmt.Errorf("insert account order: %w", err))
+		}
+		rows, err := br.Query()
+		if err != nil {
+			return mapErr(fmt.Errorf("sell stock items: %w", err))
+		}
+		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.StockItem, error) { return scanStockItem(r) })
+		if err != nil {
+			return mapErr(fmt.Errorf("sell stock items: %w", err))
+		}
+		slices.SortFunc(items, func(a, b core.StockItem) int { return cmp.Compare(a.ID, b.ID) })
+		// Missing stock is reported before missing money.
+		if err := accept(items); err != nil {
+			return err
+		}
+		_, recorded, err := st.scan(br.QueryRow())
+		if err == nil && !recorded {
+			err = core.Internal(fmt.Errorf("charge reference %q of a new order was already used", charge.Reference))
+		}
+		return err
+	})
 }
 
 // AccountOrderByIdempotencyKey implements core.InventoryStore.

@@ -1,11 +1,9 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -120,28 +118,6 @@ func scanStockItem(row pgx.Row) (core.StockItem, error) {
 
 // TakeStockItems implements core.InventoryStore. SKIP LOCKED lets
 // concurrent buyers of one product each take different items instead of
-// SellStockItems implements core.InventoryStore: one statement picks and
-// sells the items, so a purchase takes stock in one round trip.
-func (db *DB) SellStockItems(ctx context.Context, productID int64, orderID string, n int) ([]core.StockItem, error) {
-	rows, err := db.q(ctx).Query(ctx, `
-		WITH picked AS MATERIALIZED (
-			SELECT id FROM stock_items
-			WHERE product_id = $1 AND status = 'available'
-			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		UPDATE stock_items s SET status = 'sold', order_id = $3, sold_at = now()
-		FROM picked WHERE s.id = picked.id AND s.status = 'available'
-		RETURNING `+stockItemColumns, productID, n, orderID)
-	if err != nil {
-		return nil, mapErr(fmt.Errorf("sell stock items: %w", err))
-	}
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.StockItem, error) { return scanStockItem(r) })
-	if err != nil {
-		return nil, mapErr(fmt.Errorf("sell stock items: %w", err))
-	}
-	slices.SortFunc(items, func(a, b core.StockItem) int { return cmp.Compare(a.ID, b.ID) })
-	return items, nil
-}
-
 // SoldStockItems implements core.InventoryStore.
 func (db *DB) SoldStockItems(ctx context.Context, orderIDs []string) (map[string][]core.StockItem, error) {
 	rows, err := db.q(ctx).Query(ctx, `

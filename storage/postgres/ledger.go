@@ -28,23 +28,67 @@ func scanTx(row pgx.Row) (core.Transaction, error) {
 // InTx does when its function returns one.
 func (db *DB) Post(ctx context.Context, p core.Posting) (core.Transaction, error) {
 	if _, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
-		return db.postAny(ctx, p)
+		return db.post(ctx, p)
 	}
 	var out core.Transaction
 	err := db.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		out, err = db.postAny(ctx, p)
+		out, err = db.post(ctx, p)
 		return err
 	})
 	return out, err
 }
 
-// postAny checks that p moves exactly one wallet against system accounts
-// (core.Posting.Validate ensures the same) and posts it.
-func (db *DB) postAny(ctx context.Context, p core.Posting) (core.Transaction, error) {
-	system, err := db.systemAccounts(ctx)
+func (db *DB) post(ctx context.Context, p core.Posting) (core.Transaction, error) {
+	st, err := db.postingStatement(ctx, p)
 	if err != nil {
 		return core.Transaction{}, err
+	}
+	t, recorded, err := st.scan(db.q(ctx).QueryRow(ctx, st.sql, st.args...))
+	if err == nil && !recorded {
+		return db.replay(ctx, p) // the reference was recorded before
+	}
+	return t, err
+}
+
+// postingStatement is a posting as one statement: it writes the
+// transaction, moves the wallet and writes the entries. The reference's
+// unique index serialises two posts with one reference (the second waits
+// for the first to commit, then inserts nothing: a replay); updating the
+// wallet row locks it, and its CHECK refuses a negative balance. It can be
+// sent alone or queued in a pipeline with the writes it pays for.
+type postingStatement struct {
+	p      core.Posting
+	wallet core.Leg
+	sql    string
+	args   []any
+}
+
+const postingSQL = `
+	WITH t AS (
+		INSERT INTO ledger_transactions AS t (reference, kind, user_id, amount, reverses_id, memo)
+		VALUES ($1, $2, $3, $4, NULLIF($5, 0), $6)
+		ON CONFLICT (reference) DO NOTHING
+		RETURNING t.id, t.reference, t.kind, t.user_id, t.amount, COALESCE(t.reverses_id, 0) AS reverses_id, t.memo, t.created_at
+	), w AS (
+		UPDATE ledger_accounts a SET balance = a.balance + $8
+		FROM t WHERE a.code = $7 AND a.kind = 'wallet'
+		RETURNING a.id, a.balance
+	), e AS (
+		INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
+		SELECT t.id, w.id, $8, w.balance FROM t, w
+		UNION ALL
+		SELECT t.id, l.account_id, l.amount, NULL FROM t, w, unnest($9::bigint[], $10::numeric[]) AS l(account_id, amount)
+	)
+	SELECT t.id, t.reference, t.kind, t.user_id, t.amount, t.reverses_id, t.memo, t.created_at, w.balance
+	FROM t LEFT JOIN w ON true`
+
+// postingStatement checks that p moves exactly one wallet against system
+// accounts (core.Posting.Validate ensures the same) and builds its statement.
+func (db *DB) postingStatement(ctx context.Context, p core.Posting) (postingStatement, error) {
+	system, err := db.systemAccounts(ctx)
+	if err != nil {
+		return postingStatement{}, err
 	}
 	wallet := -1
 	var others []int64
@@ -55,64 +99,43 @@ func (db *DB) postAny(ctx context.Context, p core.Posting) (core.Transaction, er
 		case ok:
 			others, amounts = append(others, id), append(amounts, l.Amount)
 		case wallet >= 0:
-			return core.Transaction{}, core.Internal(errors.New("posting moves more than one wallet"))
+			return postingStatement{}, core.Internal(errors.New("posting moves more than one wallet"))
 		default:
 			wallet = i
 		}
 	}
 	if wallet < 0 {
-		return core.Transaction{}, core.Internal(errors.New("posting moves no wallet"))
+		return postingStatement{}, core.Internal(errors.New("posting moves no wallet"))
 	}
-	return db.postOneWallet(ctx, p, p.Legs[wallet], others, amounts)
+	w := p.Legs[wallet]
+	return postingStatement{p: p, wallet: w, sql: postingSQL,
+		args: []any{p.Reference, p.Kind, p.UserID, p.Amount, p.Reverses, p.Memo, w.Account, w.Amount, others, amounts}}, nil
 }
 
-// postOneWallet writes the transaction, moves the wallet and writes the
-// entries in one statement. The reference's unique index serialises two
-// posts with one reference (the second waits for the first to commit, then
-// inserts nothing and replays); updating the wallet row locks it, and its
-// CHECK refuses a negative balance.
-func (db *DB) postOneWallet(ctx context.Context, p core.Posting, wallet core.Leg, others []int64, amounts []decimal.Decimal) (core.Transaction, error) {
-	var t core.Transaction
+// scan reads the statement's result; recorded is false when the reference
+// was already recorded and nothing was written.
+func (st postingStatement) scan(row pgx.Row) (t core.Transaction, recorded bool, err error) {
 	var balance *decimal.Decimal
-	err := db.q(ctx).QueryRow(ctx, `
-		WITH t AS (
-			INSERT INTO ledger_transactions AS t (reference, kind, user_id, amount, reverses_id, memo)
-			VALUES ($1, $2, $3, $4, NULLIF($5, 0), $6)
-			ON CONFLICT (reference) DO NOTHING
-			RETURNING t.id, t.reference, t.kind, t.user_id, t.amount, COALESCE(t.reverses_id, 0) AS reverses_id, t.memo, t.created_at
-		), w AS (
-			UPDATE ledger_accounts a SET balance = a.balance + $8
-			FROM t WHERE a.code = $7 AND a.kind = 'wallet'
-			RETURNING a.id, a.balance
-		), e AS (
-			INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
-			SELECT t.id, w.id, $8, w.balance FROM t, w
-			UNION ALL
-			SELECT t.id, l.account_id, l.amount, NULL FROM t, w, unnest($9::bigint[], $10::numeric[]) AS l(account_id, amount)
-		)
-		SELECT t.id, t.reference, t.kind, t.user_id, t.amount, t.reverses_id, t.memo, t.created_at, w.balance
-		FROM t LEFT JOIN w ON true`,
-		p.Reference, p.Kind, p.UserID, p.Amount, p.Reverses, p.Memo, wallet.Account, wallet.Amount, others, amounts,
-	).Scan(&t.ID, &t.Reference, &t.Kind, &t.UserID, &t.Amount, &t.ReversesID, &t.Memo, &t.CreatedAt, &balance)
+	err = row.Scan(&t.ID, &t.Reference, &t.Kind, &t.UserID, &t.Amount, &t.ReversesID, &t.Memo, &t.CreatedAt, &balance)
 	switch constraintName(err) {
 	case "ledger_transactions_reverses_key":
-		return core.Transaction{}, core.Errorf(core.CodeConflict, "This transaction was already refunded.")
+		return core.Transaction{}, false, core.Errorf(core.CodeConflict, "This transaction was already refunded.")
 	case "ledger_transactions_user_id_fkey":
-		return core.Transaction{}, core.Errorf(core.CodeNotFound, "User %d does not exist.", p.UserID)
+		return core.Transaction{}, false, core.Errorf(core.CodeNotFound, "User %d does not exist.", st.p.UserID)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return db.replay(ctx, p) // the reference was recorded before
+		return core.Transaction{}, false, nil
 	}
 	if err != nil {
-		return core.Transaction{}, mapErr(fmt.Errorf("post: %w", err))
+		return core.Transaction{}, false, mapErr(fmt.Errorf("post: %w", err))
 	}
 	if balance == nil {
 		// Every user gets a wallet with the user; the caller's transaction
 		// ends with this error, taking the transaction row with it.
-		return core.Transaction{}, core.Errorf(core.CodeNotFound, "Ledger account %s does not exist.", wallet.Account)
+		return core.Transaction{}, false, core.Errorf(core.CodeNotFound, "Ledger account %s does not exist.", st.wallet.Account)
 	}
 	t.Balance = *balance
-	return t, nil
+	return t, true, nil
 }
 
 // systemAccounts maps the system accounts' codes to ids; they never change,

@@ -324,7 +324,11 @@ func TestLedgerAccountsAndProductsArePermanentAndReferencesChecked(t *testing.T)
 	_, err = tx.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
 		SELECT t.id, a.id, 5, 5 FROM ledger_transactions t, ledger_accounts a WHERE t.reference = 'ghost' AND a.user_id = $1
 		UNION ALL SELECT t.id, 987654321, -5, NULL FROM ledger_transactions t WHERE t.reference = 'ghost'`, u.ID)
-	require.ErrorContains(t, err, "on no account")
+	require.ErrorContains(t, err, "account 987654321, which does not exist")
+	_, err = pool.Exec(ctx, `INSERT INTO ledger_entries (transaction_id, account_id, amount, balance_after)
+		SELECT 987654321, a.id, 5, NULL::numeric FROM ledger_accounts a WHERE a.code = 'system:sales'
+		UNION ALL SELECT 987654321, a.id, -5, NULL FROM ledger_accounts a WHERE a.code = 'system:funding'`)
+	require.ErrorContains(t, err, "transaction 987654321, which does not exist")
 
 	_, err = pool.Exec(ctx, `INSERT INTO account_orders (id, user_id, product_id, product_name, quantity, unit_price, total, ledger_reference)
 		VALUES (gen_random_uuid(), $1, 987654321, 'x', 1, 10, 10, 'account-order:ghost')`, u.ID)

@@ -39,33 +39,48 @@ func (db *DB) collectSMS(rows pgx.Rows, err error) ([]core.SMSOrder, error) {
 	return orders, mapErr(err)
 }
 
-// CreateSMSOrder implements core.SMSStore. A collision (short id or
-// idempotency key) inserts nothing and is reported without an error inside
-// the caller's transaction, so it needs no savepoint.
-func (db *DB) CreateSMSOrder(ctx context.Context, o core.SMSOrder) error {
-	q := db.q(ctx)
-	tag, err := q.Exec(ctx, `
+// CreateSMSOrder implements core.SMSStore: the order and its charge travel
+// in one round trip, as one implicit transaction (see pipeline.go).
+func (db *DB) CreateSMSOrder(ctx context.Context, o core.SMSOrder, charge core.Posting) (core.Transaction, error) {
+	st, err := db.postingStatement(ctx, charge)
+	if err != nil {
+		return core.Transaction{}, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(`
 		INSERT INTO sms_orders (id, short_id, user_id, api_key_id, source, service_id, service_name,
 			country_id, country_name, price_ngn, status, charge_reference, idempotency_key,
 			request_fingerprint, telegram_chat_id, created_at)
 		VALUES ($1, $2, $3, NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''),
-			NULLIF($14, ''), NULLIF($15, 0), $16)
-		ON CONFLICT DO NOTHING`,
+			NULLIF($14, ''), NULLIF($15, 0), $16)`,
 		o.ID, o.ShortID, o.UserID, o.APIKeyID, o.Source, o.ServiceID, o.ServiceName,
 		o.CountryID, o.CountryName, o.Price, o.Status, o.ChargeReference, o.IdempotencyKey,
 		o.Fingerprint, o.TelegramChatID, o.CreatedAt)
-	if err != nil {
-		return mapErr(err)
-	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	if o.IdempotencyKey != "" {
-		if _, err := db.SMSOrderByIdempotencyKey(ctx, o.APIKeyID, o.IdempotencyKey); err == nil {
+	b.Queue(st.sql, st.args...)
+	var t core.Transaction
+	err = db.pipeline(ctx, b, func(br pgx.BatchResults) error {
+		_, err := br.Exec()
+		switch constraintName(err) {
+		case "sms_orders_pkey", "sms_orders_short_id_key":
+			return core.ErrShortIDTaken
+		case "sms_orders_idempotency_key":
 			return core.ErrIdempotencyKeyTaken
+		case "sms_orders_user_id_fkey":
+			return core.Errorf(core.CodeNotFound, "User %d does not exist.", o.UserID)
+		case "sms_orders_api_key_id_fkey":
+			return core.Errorf(core.CodeNotFound, "API key %d does not exist.", o.APIKeyID)
 		}
-	}
-	return core.ErrShortIDTaken
+		if err != nil {
+			return mapErr(fmt.Errorf("insert sms order: %w", err))
+		}
+		var recorded bool
+		t, recorded, err = st.scan(br.QueryRow())
+		if err == nil && !recorded {
+			err = core.Internal(fmt.Errorf("charge reference %q of a new order was already used", charge.Reference))
+		}
+		return err
+	})
+	return t, err
 }
 
 func (db *DB) smsOne(ctx context.Context, where string, arg any) (core.SMSOrder, error) {
@@ -143,11 +158,34 @@ func (db *DB) transition(ctx context.Context, id, set, guard string, args ...any
 	return o, mapErr(err)
 }
 
-// IssueSMSNumber implements core.SMSStore.
-func (db *DB) IssueSMSNumber(ctx context.Context, id string, n core.ProviderNumber, expiresAt time.Time) (core.SMSOrder, error) {
-	return db.transition(ctx, id,
-		`status = 'pending', upstream_id = $2, phone = $3, upstream_cost = NULLIF($4::numeric, 0), expires_at = $5`,
-		`o.status = 'placing'`, n.ActivationID, n.Phone, n.Cost, expiresAt)
+// IssueSMSNumbers implements core.SMSStore: one primary-key UPDATE per
+// number, pipelined as one implicit transaction. (A single UPDATE … FROM
+// unnest(…) let the planner join through the live-orders index and read
+// every live order once per batch.)
+func (db *DB) IssueSMSNumbers(ctx context.Context, numbers []core.IssuedNumber) ([]core.SMSOrder, error) {
+	b := &pgx.Batch{}
+	for _, n := range numbers {
+		b.Queue(`UPDATE sms_orders o SET status = 'pending', upstream_id = $2, phone = $3,
+				upstream_cost = NULLIF($4::numeric, 0), expires_at = $5
+			WHERE o.id = $1 AND o.status = 'placing'
+			RETURNING `+smsColumns, n.OrderID, n.Number.ActivationID, n.Number.Phone, n.Number.Cost, n.ExpiresAt)
+	}
+	var issued []core.SMSOrder
+	err := db.pipeline(ctx, b, func(br pgx.BatchResults) error {
+		issued = issued[:0]
+		for range numbers {
+			o, err := scanSMS(br.QueryRow())
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue // no longer placing
+			}
+			if err != nil {
+				return mapErr(fmt.Errorf("issue sms number: %w", err))
+			}
+			issued = append(issued, o)
+		}
+		return nil
+	})
+	return issued, err
 }
 
 // FailSMSOrder implements core.SMSStore.
