@@ -90,4 +90,3 @@ func (db *DB) pipelineTxOnce(ctx context.Context, b *pgx.Batch, read func(pgx.Ba
 	}
 	return nil
 }
-
