@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -59,6 +60,9 @@ type SMS struct {
 	breaker  *breaker
 	recent   orderCache
 	issuer   issuer
+	// lastActivations is the poller's latest upstream list, reused by the
+	// sweeper's orphan check.
+	lastActivations atomic.Pointer[activationList]
 }
 
 // NewSMS returns the SMS engine. events may be nil.

@@ -37,6 +37,9 @@ func (s *SMS) Poll(ctx context.Context) (PollStats, error) {
 	}
 	st := PollStats{Live: len(live), Requests: 1}
 	acts, err := s.provider.ActiveActivations(ctx)
+	if err == nil {
+		s.lastActivations.Store(&activationList{at: s.cfg.Now(), acts: acts})
+	}
 	byID := make(map[string]ProviderActivation, len(acts))
 	var missing, coded []string
 	switch {
@@ -284,11 +287,33 @@ func (s *SMS) releaseUpstream(ctx context.Context, o SMSOrder) bool {
 	return next == nil
 }
 
+// activationList is upstream's list of active activations as the last poll
+// tick saw it.
+type activationList struct {
+	at   time.Time
+	acts []ProviderActivation
+}
+
+// orphanListMaxAge is how old the poller's list may be for the orphan
+// check: orphans wait a grace period of minutes, so seconds do not matter,
+// and with thousands of live orders the list is a large answer to fetch and
+// decode twice.
+const orphanListMaxAge = 10 * time.Second
+
+// recentActivations is the poller's latest list when it is fresh, else a
+// new one.
+func (s *SMS) recentActivations(ctx context.Context) ([]ProviderActivation, error) {
+	if l := s.lastActivations.Load(); l != nil && s.cfg.Now().Sub(l.at) <= orphanListMaxAge {
+		return l.acts, nil
+	}
+	return s.provider.ActiveActivations(ctx)
+}
+
 // cancelOrphans releases activations upstream that no order owns once they
 // have stayed unowned for the grace period (a purchase whose recording was
 // interrupted, or a timed-out purchase that upstream completed after all).
 func (s *SMS) cancelOrphans(ctx context.Context) (int, error) {
-	acts, err := s.provider.ActiveActivations(ctx)
+	acts, err := s.recentActivations(ctx)
 	if ProviderErrorKindOf(err) == ProviderUnsupported {
 		return 0, nil
 	}
