@@ -59,7 +59,10 @@ type SMS struct {
 	logger   *slog.Logger
 	breaker  *breaker
 	recent   orderCache
-	issuer   issuer
+	// Placements share commits (group.go): the charges of orders placed
+	// together, then the numbers bought for them.
+	charges group[NewSMSOrder, struct{}]
+	issues  group[IssuedNumber, issuedOrder]
 	// lastActivations is the poller's latest upstream list, reused by the
 	// sweeper's orphan check.
 	lastActivations atomic.Pointer[activationList]
@@ -94,8 +97,11 @@ func NewSMS(tx Transactor, store SMSStore, ledger *Ledger, catalog *Catalog, pro
 	if cfg.OnPoll == nil {
 		cfg.OnPoll = func(PollStats, error) {}
 	}
-	return &SMS{tx: tx, store: store, ledger: ledger, catalog: catalog, provider: provider, events: events, cfg: cfg, logger: logger,
-		breaker: newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, cfg.Now), issuer: issuer{record: store.IssueSMSNumbers}}
+	s := &SMS{tx: tx, store: store, ledger: ledger, catalog: catalog, provider: provider, events: events, cfg: cfg, logger: logger,
+		breaker: newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, cfg.Now)}
+	s.charges = group[NewSMSOrder, struct{}]{run: s.createOrders, max: maxGroup, parallel: groupParallel}
+	s.issues = group[IssuedNumber, issuedOrder]{run: s.recordNumbers, max: maxGroup, parallel: groupParallel}
+	return s
 }
 
 // Catalog returns the catalog the engine sells from.
@@ -248,13 +254,58 @@ func (s *SMS) charge(ctx context.Context, p PlaceSMSParams, offer Offer, fp stri
 		if err != nil {
 			return SMSOrder{}, err
 		}
-		_, err = s.store.CreateSMSOrder(ctx, o, charge)
+		_, err = s.charges.do(ctx, NewSMSOrder{Order: o, Charge: charge})
 		if errors.Is(err, ErrShortIDTaken) {
 			continue
 		}
 		return o, err
 	}
 	return SMSOrder{}, Internal(errors.New("could not allocate a short id"))
+}
+
+// Placements share transactions of up to maxGroup, with up to groupParallel
+// of them running at once: enough to keep the database's cores busy while
+// each commit is shared.
+const (
+	maxGroup      = 64
+	groupParallel = 4
+)
+
+// createOrders records orders with their charges: all in one transaction
+// when they come together, and one by one when that fails, so that one
+// order refused (its wallet is short, its short id collided) refuses no
+// other.
+func (s *SMS) createOrders(ctx context.Context, in []NewSMSOrder) []groupResult[struct{}] {
+	if len(in) > 1 {
+		if err := s.store.CreateSMSOrders(ctx, in); err == nil {
+			return make([]groupResult[struct{}], len(in))
+		}
+	}
+	out := make([]groupResult[struct{}], len(in))
+	for i := range in {
+		out[i].err = s.store.CreateSMSOrders(ctx, in[i:i+1])
+	}
+	return out
+}
+
+// issuedOrder is an order whose number was recorded, or found false when it
+// was no longer placing.
+type issuedOrder struct {
+	order SMSOrder
+	found bool
+}
+
+// recordNumbers records numbers bought for placing orders in one transaction.
+func (s *SMS) recordNumbers(ctx context.Context, numbers []IssuedNumber) []groupResult[issuedOrder] {
+	orders, err := s.store.IssueSMSNumbers(ctx, numbers)
+	byID := make(map[string]SMSOrder, len(orders))
+	for _, o := range orders {
+		byID[o.ID] = o
+	}
+	return eachResult(len(numbers), func(i int) issuedOrder {
+		o, found := byID[numbers[i].OrderID]
+		return issuedOrder{order: o, found: found}
+	}, err)
 }
 
 // buy gets the number upstream and records the outcome. It does not follow
@@ -268,8 +319,9 @@ func (s *SMS) buy(ctx context.Context, o SMSOrder) (SMSOrder, error) {
 	if err != nil {
 		return s.fail(ctx, o, err)
 	}
-	issued, found, err := s.issuer.issue(ctx, IssuedNumber{OrderID: o.ID, Number: n, ExpiresAt: s.cfg.Now().Add(s.cfg.TTL)})
-	if err == nil && !found {
+	rec, err := s.issues.do(ctx, IssuedNumber{OrderID: o.ID, Number: n, ExpiresAt: s.cfg.Now().Add(s.cfg.TTL)})
+	issued := rec.order
+	if err == nil && !rec.found {
 		err = Errorf(CodeConflict, "the order is no longer placing")
 	}
 	if err != nil {

@@ -362,8 +362,7 @@ func TestSMSSweeperRepairsInterruptedPlacement(t *testing.T) {
 		Price: offer.Price, Status: core.SMSPlacing, ChargeReference: "sms:12345678-0000-4000-8000-000000000001", CreatedAt: env.Clock.Now()}
 	charge, err := env.Ledger.PurchasePosting(u.ID, offer.Price, stuck.ChargeReference, "")
 	require.NoError(t, err)
-	_, err = env.DB.CreateSMSOrder(ctx, stuck, charge)
-	require.NoError(t, err)
+	require.NoError(t, env.DB.CreateSMSOrders(ctx, []core.NewSMSOrder{{Order: stuck, Charge: charge}}))
 	orphan, err := env.Provider.BuyNumber(ctx, "wa", 187)
 	require.NoError(t, err)
 
@@ -459,5 +458,62 @@ func TestSMSCircuitBreaker(t *testing.T) {
 	env.Clock.Advance(61 * time.Second)
 	require.NoError(t, placeWA(), "after the cooldown a trial goes through and closes the circuit")
 	require.NoError(t, placeWA())
+	env.RequireLedgerClean(t)
+}
+
+// Placements that arrive together share one transaction (group.go); a
+// buyer who cannot pay is refused without refusing the others, nobody is
+// charged twice or for an order they did not get, and the ledger holds.
+func TestSMSConcurrentPlacementsShareCommitsAndRefuseOnlyTheShort(t *testing.T) {
+	t.Parallel()
+	env := coretest.New(t, coretest.Options{})
+	offer, ok := env.Catalog.Snapshot().Offer("wa", 187)
+	require.True(t, ok)
+	type buyer struct {
+		u     core.User
+		p     core.Principal
+		funds decimal.Decimal
+	}
+	var buyers []buyer
+	for i := range 24 {
+		funds := offer.Price.Mul(decimal.NewFromInt(int64(i % 3))) // 0, 1 or 2 orders' worth
+		u, p, _ := env.Reseller(t, int64(900+i), "1")
+		if funds.IsPositive() {
+			_, err := env.Ledger.TopUp(context.Background(), u.ID, funds, fmt.Sprint("grouped-", i), "")
+			require.NoError(t, err)
+		}
+		buyers = append(buyers, buyer{u, p, funds.Add(decimal.NewFromInt(1))})
+	}
+	const perBuyer = 3
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		placed = map[int64]int{}
+	)
+	for _, b := range buyers {
+		for range perBuyer {
+			wg.Go(func() {
+				_, _, err := env.SMS.Place(context.Background(), core.PlaceSMSParams{
+					Scope: core.Scope{UserID: b.p.UserID, APIKeyID: b.p.KeyID}, Source: core.SourceAPI, ServiceID: "wa", CountryID: 187,
+				})
+				switch core.ErrorCode(err) {
+				case "":
+					mu.Lock()
+					placed[b.u.ID]++
+					mu.Unlock()
+				case core.CodeInsufficientFunds:
+				default:
+					t.Errorf("user %d: %v", b.u.ID, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, b := range buyers {
+		affordable := int(b.funds.Div(offer.Price).IntPart())
+		require.Equal(t, min(affordable, perBuyer), placed[b.u.ID], "user %d", b.u.ID)
+		spent := offer.Price.Mul(decimal.NewFromInt(int64(placed[b.u.ID])))
+		require.True(t, env.Balance(t, b.u.ID).Equal(b.funds.Sub(spent)), "user %d", b.u.ID)
+	}
 	env.RequireLedgerClean(t)
 }

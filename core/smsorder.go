@@ -110,6 +110,12 @@ var (
 	ErrIdempotencyKeyTaken = errors.New("idempotency key taken")
 )
 
+// NewSMSOrder is an order about to be placed and the charge that pays for it.
+type NewSMSOrder struct {
+	Order  SMSOrder
+	Charge Posting
+}
+
 // IssuedNumber is a number bought upstream for a placing order.
 type IssuedNumber struct {
 	OrderID   string
@@ -127,11 +133,11 @@ type LiveActivation struct {
 // it may leave, and reports CodeConflict (with the order's current state)
 // when the order is no longer in one of them.
 type SMSStore interface {
-	// CreateSMSOrder records a new placing order and posts its charge, in
-	// one transaction. A collision writes nothing and is ErrShortIDTaken or
-	// ErrIdempotencyKeyTaken; a refused charge (insufficient funds) writes
-	// nothing either.
-	CreateSMSOrder(ctx context.Context, o SMSOrder, charge Posting) (Transaction, error)
+	// CreateSMSOrders records new placing orders and posts their charges,
+	// all in one transaction: if any is refused nothing is written. A
+	// collision is ErrShortIDTaken or ErrIdempotencyKeyTaken; a refused
+	// charge is the ledger's error (insufficient funds).
+	CreateSMSOrders(ctx context.Context, orders []NewSMSOrder) error
 	SMSOrderByID(ctx context.Context, id string) (SMSOrder, error)
 	SMSOrderByShortID(ctx context.Context, shortID int64) (SMSOrder, error)
 	SMSOrderByIdempotencyKey(ctx context.Context, apiKeyID int64, key string) (SMSOrder, error)

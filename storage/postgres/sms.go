@@ -1,9 +1,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,48 +41,59 @@ func (db *DB) collectSMS(rows pgx.Rows, err error) ([]core.SMSOrder, error) {
 	return orders, mapErr(err)
 }
 
-// CreateSMSOrder implements core.SMSStore: the order and its charge travel
-// in one round trip, as one implicit transaction (see pipeline.go).
-func (db *DB) CreateSMSOrder(ctx context.Context, o core.SMSOrder, charge core.Posting) (core.Transaction, error) {
-	st, err := db.postingStatement(ctx, charge)
-	if err != nil {
-		return core.Transaction{}, err
-	}
+// CreateSMSOrders implements core.SMSStore: the orders and their charges
+// travel in one round trip, as one implicit transaction (see pipeline.go),
+// in wallet order so that batches never wait on each other in a cycle.
+func (db *DB) CreateSMSOrders(ctx context.Context, orders []core.NewSMSOrder) error {
+	orders = slices.Clone(orders)
+	slices.SortStableFunc(orders, func(a, b core.NewSMSOrder) int { return cmp.Compare(a.Order.UserID, b.Order.UserID) })
 	b := &pgx.Batch{}
-	b.Queue(`
-		INSERT INTO sms_orders (id, short_id, user_id, api_key_id, source, service_id, service_name,
-			country_id, country_name, price_ngn, status, charge_reference, idempotency_key,
-			request_fingerprint, telegram_chat_id, created_at)
-		VALUES ($1, $2, $3, NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''),
-			NULLIF($14, ''), NULLIF($15, 0), $16)`,
-		o.ID, o.ShortID, o.UserID, o.APIKeyID, o.Source, o.ServiceID, o.ServiceName,
-		o.CountryID, o.CountryName, o.Price, o.Status, o.ChargeReference, o.IdempotencyKey,
-		o.Fingerprint, o.TelegramChatID, o.CreatedAt)
-	b.Queue(st.sql, st.args...)
-	var t core.Transaction
-	err = db.pipeline(ctx, b, func(br pgx.BatchResults) error {
-		_, err := br.Exec()
-		switch constraintName(err) {
-		case "sms_orders_pkey", "sms_orders_short_id_key":
-			return core.ErrShortIDTaken
-		case "sms_orders_idempotency_key":
-			return core.ErrIdempotencyKeyTaken
-		case "sms_orders_user_id_fkey":
-			return core.Errorf(core.CodeNotFound, "User %d does not exist.", o.UserID)
-		case "sms_orders_api_key_id_fkey":
-			return core.Errorf(core.CodeNotFound, "API key %d does not exist.", o.APIKeyID)
-		}
+	statements := make([]postingStatement, len(orders))
+	for i, n := range orders {
+		st, err := db.postingStatement(ctx, n.Charge)
 		if err != nil {
-			return mapErr(fmt.Errorf("insert sms order: %w", err))
+			return err
 		}
-		var recorded bool
-		t, recorded, err = st.scan(br.QueryRow())
-		if err == nil && !recorded {
-			err = core.Internal(fmt.Errorf("charge reference %q of a new order was already used", charge.Reference))
+		statements[i] = st
+		o := n.Order
+		b.Queue(`
+			INSERT INTO sms_orders (id, short_id, user_id, api_key_id, source, service_id, service_name,
+				country_id, country_name, price_ngn, status, charge_reference, idempotency_key,
+				request_fingerprint, telegram_chat_id, created_at)
+			VALUES ($1, $2, $3, NULLIF($4, 0), $5, $6, $7, $8, $9, $10, $11, $12, NULLIF($13, ''),
+				NULLIF($14, ''), NULLIF($15, 0), $16)`,
+			o.ID, o.ShortID, o.UserID, o.APIKeyID, o.Source, o.ServiceID, o.ServiceName,
+			o.CountryID, o.CountryName, o.Price, o.Status, o.ChargeReference, o.IdempotencyKey,
+			o.Fingerprint, o.TelegramChatID, o.CreatedAt)
+		b.Queue(st.sql, st.args...)
+	}
+	return db.pipeline(ctx, b, func(br pgx.BatchResults) error {
+		for i, n := range orders {
+			o := n.Order
+			_, err := br.Exec()
+			switch constraintName(err) {
+			case "sms_orders_pkey", "sms_orders_short_id_key":
+				return core.ErrShortIDTaken
+			case "sms_orders_idempotency_key":
+				return core.ErrIdempotencyKeyTaken
+			case "sms_orders_user_id_fkey":
+				return core.Errorf(core.CodeNotFound, "User %d does not exist.", o.UserID)
+			case "sms_orders_api_key_id_fkey":
+				return core.Errorf(core.CodeNotFound, "API key %d does not exist.", o.APIKeyID)
+			}
+			if err != nil {
+				return mapErr(fmt.Errorf("insert sms order: %w", err))
+			}
+			_, recorded, err := statements[i].scan(br.QueryRow())
+			if err == nil && !recorded {
+				err = core.Internal(fmt.Errorf("charge reference %q of a new order was already used", n.Charge.Reference))
+			}
+			if err != nil {
+				return err
+			}
 		}
-		return err
+		return nil
 	})
-	return t, err
 }
 
 func (db *DB) smsOne(ctx context.Context, where string, arg any) (core.SMSOrder, error) {

@@ -1,0 +1,85 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The batching itself, with a run that takes as long as a commit: every
+// caller gets its own result, concurrent callers share batches no larger
+// than the bound, and a lone caller runs at once.
+func TestGroupBatchesConcurrentCalls(t *testing.T) {
+	t.Parallel()
+	var calls, largest, running, maxRunning atomic.Int64
+	g := group[int, string]{max: 16, parallel: 3, run: func(_ context.Context, in []int) []groupResult[string] {
+		calls.Add(1)
+		if r := running.Add(1); r > maxRunning.Load() {
+			maxRunning.Store(r)
+		}
+		defer running.Add(-1)
+		if n := int64(len(in)); n > largest.Load() {
+			largest.Store(n)
+		}
+		time.Sleep(5 * time.Millisecond)
+		out := make([]groupResult[string], len(in))
+		for i, v := range in {
+			if v%50 == 0 {
+				out[i].err = fmt.Errorf("refused %d", v)
+			} else {
+				out[i].val = fmt.Sprint("done ", v)
+			}
+		}
+		return out
+	}}
+	ctx := context.Background()
+	got, err := g.do(ctx, 7)
+	require.NoError(t, err)
+	require.Equal(t, "done 7", got)
+
+	const n = 200
+	var wg sync.WaitGroup
+	for i := 1; i <= n; i++ {
+		wg.Go(func() {
+			got, err := g.do(ctx, i)
+			switch {
+			case i%50 == 0 && (err == nil || err.Error() != fmt.Sprint("refused ", i)):
+				t.Errorf("%d: want its own refusal, got %q, %v", i, got, err)
+			case i%50 != 0 && (err != nil || got != fmt.Sprint("done ", i)):
+				t.Errorf("%d: got %q, %v", i, got, err)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d calls in %d batches, largest %d", n+1, calls.Load(), largest.Load())
+	require.Less(t, calls.Load(), int64(n/2), "concurrent calls share batches")
+	require.LessOrEqual(t, largest.Load(), int64(16))
+	require.Zero(t, g.running, "every batch slot is freed when the queue is empty")
+	require.LessOrEqual(t, maxRunning.Load(), int64(3), "no more batches at once than allowed")
+}
+
+func TestGroupGivesABatchErrorToEachCaller(t *testing.T) {
+	t.Parallel()
+	boom := errors.New("database gone")
+	g := group[int, int]{max: 8, parallel: 2, run: func(_ context.Context, in []int) []groupResult[int] {
+		time.Sleep(2 * time.Millisecond)
+		return eachResult(len(in), func(int) int { return 1 }, boom)
+	}}
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range 20 {
+		wg.Go(func() {
+			if _, err := g.do(context.Background(), i); errors.Is(err, boom) {
+				failed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	require.EqualValues(t, 20, failed.Load())
+}
