@@ -101,14 +101,15 @@ type InventoryStore interface {
 	// SoldStockItems returns the items sold to each order, by item id.
 	SoldStockItems(ctx context.Context, orderIDs []string) (map[string][]StockItem, error)
 
-	// PurchaseAccounts is one purchase, in one transaction: it records o
-	// (setting o.CreatedAt), sells it up to o.Quantity available items of
-	// its product (oldest first, skipping items other buyers hold) and posts
-	// charge, then hands the items sold to accept, and commits only if accept
-	// returns nil. The order row is written first, so a concurrent purchase
-	// with the same idempotency key waits for this one and then gets
-	// ErrIdempotencyKeyTaken. An unknown user or API key is CodeNotFound.
-	PurchaseAccounts(ctx context.Context, o *AccountOrder, charge Posting, accept func([]StockItem) error) error
+	// PurchaseAccounts makes purchases, all in one transaction. For each it
+	// records the order (setting CreatedAt), sells it up to Quantity
+	// available items of its product (oldest first, skipping items other
+	// buyers hold), hands the items sold to Accept and posts Charge; it
+	// commits only if every Accept returns nil and every charge is posted.
+	// An order row is written first, so a concurrent purchase with the same
+	// idempotency key waits for this one and then gets ErrIdempotencyKeyTaken.
+	// An unknown user or API key is CodeNotFound.
+	PurchaseAccounts(ctx context.Context, purchases []NewAccountPurchase) error
 	// AccountOrderByIdempotencyKey finds the order placed with key by the API
 	// key apiKeyID (or, when 0, by the user outside the API); CodeNotFound if none.
 	AccountOrderByIdempotencyKey(ctx context.Context, userID, apiKeyID int64, key string) (AccountOrder, error)
@@ -119,19 +120,46 @@ type InventoryStore interface {
 	ListAccountOrders(ctx context.Context, owner Scope, limit, offset int) ([]AccountOrder, int, error)
 }
 
+// NewAccountPurchase is a purchase about to be made (InventoryStore.PurchaseAccounts).
+type NewAccountPurchase struct {
+	Order  *AccountOrder
+	Charge Posting
+	Accept func([]StockItem) error
+}
+
 // Inventory runs the catalog, stock imports and account purchases.
 type Inventory struct {
 	store  InventoryStore
 	tx     Transactor
 	ledger *Ledger
 	crypt  Crypter
+	// Purchases made together share a transaction (group.go).
+	purchases group[NewAccountPurchase, struct{}]
 }
 
 // NewInventory returns the inventory service. crypt may be nil when no
 // encryption key is configured: the catalog then works, but importing and
 // selling credentials fail with an internal error.
 func NewInventory(store InventoryStore, tx Transactor, ledger *Ledger, crypt Crypter) *Inventory {
-	return &Inventory{store: store, tx: tx, ledger: ledger, crypt: crypt}
+	inv := &Inventory{store: store, tx: tx, ledger: ledger, crypt: crypt}
+	inv.purchases = group[NewAccountPurchase, struct{}]{run: inv.makePurchases, max: maxGroup, parallel: groupParallel}
+	return inv
+}
+
+// makePurchases makes purchases that came together in one transaction, and
+// one by one when that fails, so that one refused purchase (short of stock
+// or money) refuses no other.
+func (inv *Inventory) makePurchases(ctx context.Context, in []NewAccountPurchase) []groupResult[struct{}] {
+	if len(in) > 1 {
+		if err := inv.store.PurchaseAccounts(ctx, in); err == nil {
+			return make([]groupResult[struct{}], len(in))
+		}
+	}
+	out := make([]groupResult[struct{}], len(in))
+	for i := range in {
+		out[i].err = inv.store.PurchaseAccounts(ctx, in[i:i+1])
+	}
+	return out
 }
 
 // errNoCrypter is the failure of a credential operation without a key.

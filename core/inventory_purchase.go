@@ -79,7 +79,8 @@ func (inv *Inventory) Purchase(ctx context.Context, p PurchaseParams) (AccountOr
 }
 
 // purchase records the order, takes the stock and charges the wallet in one
-// transaction (InventoryStore.PurchaseAccounts).
+// transaction (InventoryStore.PurchaseAccounts), shared with purchases
+// made at the same moment.
 func (inv *Inventory) purchase(ctx context.Context, p PurchaseParams) (AccountOrder, error) {
 	prod, err := inv.store.ProductForSale(ctx, p.ProductID)
 	if err != nil {
@@ -101,7 +102,7 @@ func (inv *Inventory) purchase(ctx context.Context, p PurchaseParams) (AccountOr
 	if err != nil {
 		return AccountOrder{}, err
 	}
-	err = inv.store.PurchaseAccounts(ctx, &o, charge, func(items []StockItem) error {
+	_, err = inv.purchases.do(ctx, NewAccountPurchase{Order: &o, Charge: charge, Accept: func(items []StockItem) error {
 		if len(items) < p.Quantity {
 			return Errorf(CodeInsufficientStock, "Not enough stock: %d available", len(items))
 		}
@@ -110,7 +111,7 @@ func (inv *Inventory) purchase(ctx context.Context, p PurchaseParams) (AccountOr
 		var err error
 		o.Credentials, err = inv.openItems(items)
 		return err
-	})
+	}})
 	if err != nil {
 		return AccountOrder{}, err
 	}

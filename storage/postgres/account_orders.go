@@ -26,63 +26,82 @@ func scanAccountOrder(row pgx.Row) (core.AccountOrder, error) {
 	return o, err
 }
 
-// PurchaseAccounts implements core.InventoryStore: BEGIN, the order, the
-// stock and the charge travel in one round trip and COMMIT in a second (see
-// pipeline.go); the items are picked and sold by one statement.
-func (db *DB) PurchaseAccounts(ctx context.Context, o *core.AccountOrder, charge core.Posting, accept func([]core.StockItem) error) error {
-	st, err := db.postingStatement(ctx, charge)
-	if err != nil {
-		return err
-	}
+// PurchaseAccounts implements core.InventoryStore: BEGIN, the orders, the
+// stock and the charges travel in one round trip and COMMIT in a second
+// (see pipeline.go), in wallet order so that transactions never wait on each
+// other in a cycle; one statement picks and sells each order's items.
+func (db *DB) PurchaseAccounts(ctx context.Context, purchases []core.NewAccountPurchase) error {
+	purchases = slices.Clone(purchases)
+	slices.SortStableFunc(purchases, func(a, b core.NewAccountPurchase) int { return cmp.Compare(a.Order.UserID, b.Order.UserID) })
+	statements := make([]postingStatement, len(purchases))
 	b := &pgx.Batch{}
-	b.Queue(`
-		INSERT INTO account_orders (id, user_id, api_key_id, product_id, product_name, quantity,
-			unit_price, total, ledger_reference, idempotency_key, request_fingerprint)
-		VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, $7, $8, $9, NULLIF($10, ''), NULLIF($11, ''))
-		RETURNING created_at`,
-		o.ID, o.UserID, o.APIKeyID, o.ProductID, o.ProductName, o.Quantity,
-		o.UnitPrice, o.Total, o.LedgerReference, o.IdempotencyKey, o.RequestFingerprint)
-	b.Queue(`
-		WITH picked AS MATERIALIZED (
-			SELECT id FROM stock_items
-			WHERE product_id = $1 AND status = 'available'
-			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		UPDATE stock_items s SET status = 'sold', order_id = $3, sold_at = now()
-		FROM picked WHERE s.id = picked.id AND s.status = 'available'
-		RETURNING `+stockItemColumns, o.ProductID, o.Quantity, o.ID)
-	b.Queue(st.sql, st.args...)
-	return db.pipelineTx(ctx, b, func(br pgx.BatchResults) error {
-		err := br.QueryRow().Scan(&o.CreatedAt)
-		switch constraintName(err) {
-		case "account_orders_api_idempotency_key", "account_orders_user_idempotency_key":
-			return core.ErrIdempotencyKeyTaken
-		case "account_orders_user_id_fkey":
-			return core.Errorf(core.CodeNotFound, "User %d does not exist.", o.UserID)
-		case "account_orders_api_key_id_fkey":
-			return core.Errorf(core.CodeNotFound, "API key %d does not exist.", o.APIKeyID)
-		}
+	for i, p := range purchases {
+		st, err := db.postingStatement(ctx, p.Charge)
 		if err != nil {
-			return mapErr(fmt.Errorf("insert account order: %w", err))
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return mapErr(fmt.Errorf("sell stock items: %w", err))
-		}
-		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.StockItem, error) { return scanStockItem(r) })
-		if err != nil {
-			return mapErr(fmt.Errorf("sell stock items: %w", err))
-		}
-		slices.SortFunc(items, func(a, b core.StockItem) int { return cmp.Compare(a.ID, b.ID) })
-		// Missing stock is reported before missing money.
-		if err := accept(items); err != nil {
 			return err
 		}
-		_, recorded, err := st.scan(br.QueryRow())
-		if err == nil && !recorded {
-			err = core.Internal(fmt.Errorf("charge reference %q of a new order was already used", charge.Reference))
+		statements[i] = st
+		o := p.Order
+		b.Queue(`
+			INSERT INTO account_orders (id, user_id, api_key_id, product_id, product_name, quantity,
+				unit_price, total, ledger_reference, idempotency_key, request_fingerprint)
+			VALUES ($1, $2, NULLIF($3, 0), $4, $5, $6, $7, $8, $9, NULLIF($10, ''), NULLIF($11, ''))
+			RETURNING created_at`,
+			o.ID, o.UserID, o.APIKeyID, o.ProductID, o.ProductName, o.Quantity,
+			o.UnitPrice, o.Total, o.LedgerReference, o.IdempotencyKey, o.RequestFingerprint)
+		b.Queue(`
+			WITH picked AS MATERIALIZED (
+				SELECT id FROM stock_items
+				WHERE product_id = $1 AND status = 'available'
+				ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+			UPDATE stock_items s SET status = 'sold', order_id = $3, sold_at = now()
+			FROM picked WHERE s.id = picked.id AND s.status = 'available'
+			RETURNING `+stockItemColumns, o.ProductID, o.Quantity, o.ID)
+		b.Queue(st.sql, st.args...)
+	}
+	return db.pipelineTx(ctx, b, func(br pgx.BatchResults) error {
+		for i, p := range purchases {
+			if err := readPurchase(br, p, statements[i]); err != nil {
+				return err
+			}
 		}
-		return err
+		return nil
 	})
+}
+
+// readPurchase reads one purchase's three results.
+func readPurchase(br pgx.BatchResults, p core.NewAccountPurchase, st postingStatement) error {
+	o := p.Order
+	err := br.QueryRow().Scan(&o.CreatedAt)
+	switch constraintName(err) {
+	case "account_orders_api_idempotency_key", "account_orders_user_idempotency_key":
+		return core.ErrIdempotencyKeyTaken
+	case "account_orders_user_id_fkey":
+		return core.Errorf(core.CodeNotFound, "User %d does not exist.", o.UserID)
+	case "account_orders_api_key_id_fkey":
+		return core.Errorf(core.CodeNotFound, "API key %d does not exist.", o.APIKeyID)
+	}
+	if err != nil {
+		return mapErr(fmt.Errorf("insert account order: %w", err))
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return mapErr(fmt.Errorf("sell stock items: %w", err))
+	}
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.StockItem, error) { return scanStockItem(r) })
+	if err != nil {
+		return mapErr(fmt.Errorf("sell stock items: %w", err))
+	}
+	slices.SortFunc(items, func(a, b core.StockItem) int { return cmp.Compare(a.ID, b.ID) })
+	// Missing stock is reported before missing money.
+	if err := p.Accept(items); err != nil {
+		return err
+	}
+	_, recorded, err := st.scan(br.QueryRow())
+	if err == nil && !recorded {
+		err = core.Internal(fmt.Errorf("charge reference %q of a new order was already used", p.Charge.Reference))
+	}
+	return err
 }
 
 // AccountOrderByIdempotencyKey implements core.InventoryStore.
