@@ -116,8 +116,6 @@ func scanStockItem(row pgx.Row) (core.StockItem, error) {
 	return it, err
 }
 
-// TakeStockItems implements core.InventoryStore. SKIP LOCKED lets
-// concurrent buyers of one product each take different items instead of
 // SoldStockItems implements core.InventoryStore.
 func (db *DB) SoldStockItems(ctx context.Context, orderIDs []string) (map[string][]core.StockItem, error) {
 	rows, err := db.q(ctx).Query(ctx, `
