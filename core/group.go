@@ -5,6 +5,14 @@ import (
 	"sync"
 )
 
+// Placements and purchases share transactions of up to maxGroup, with up
+// to groupParallel of them running at once: enough to keep the database's
+// cores busy while each commit is shared.
+const (
+	maxGroup      = 64
+	groupParallel = 4
+)
+
 // group runs concurrent calls of one kind together, to share commits. A
 // placement commits twice (the order with its charge, then the number), and
 // under a burst the database sessions spent most of their time waiting for
@@ -97,6 +105,20 @@ func eachResult[R any](n int, val func(i int) R, err error) []groupResult[R] {
 		} else {
 			out[i].val = val(i)
 		}
+	}
+	return out
+}
+
+// allOrEach writes a batch with one all-or-nothing call, and when that is
+// refused writes each input alone, so that one refusal (a wallet short of
+// money, a colliding id) refuses no other input.
+func allOrEach[T any](ctx context.Context, in []T, write func(ctx context.Context, in []T) error) []groupResult[struct{}] {
+	out := make([]groupResult[struct{}], len(in))
+	if len(in) > 1 && write(ctx, in) == nil {
+		return out
+	}
+	for i := range in {
+		out[i].err = write(ctx, in[i:i+1])
 	}
 	return out
 }

@@ -142,24 +142,11 @@ type Inventory struct {
 // selling credentials fail with an internal error.
 func NewInventory(store InventoryStore, tx Transactor, ledger *Ledger, crypt Crypter) *Inventory {
 	inv := &Inventory{store: store, tx: tx, ledger: ledger, crypt: crypt}
-	inv.purchases = group[NewAccountPurchase, struct{}]{run: inv.makePurchases, max: maxGroup, parallel: groupParallel}
+	inv.purchases = group[NewAccountPurchase, struct{}]{max: maxGroup, parallel: groupParallel,
+		run: func(ctx context.Context, in []NewAccountPurchase) []groupResult[struct{}] {
+			return allOrEach(ctx, in, store.PurchaseAccounts)
+		}}
 	return inv
-}
-
-// makePurchases makes purchases that came together in one transaction, and
-// one by one when that fails, so that one refused purchase (short of stock
-// or money) refuses no other.
-func (inv *Inventory) makePurchases(ctx context.Context, in []NewAccountPurchase) []groupResult[struct{}] {
-	if len(in) > 1 {
-		if err := inv.store.PurchaseAccounts(ctx, in); err == nil {
-			return make([]groupResult[struct{}], len(in))
-		}
-	}
-	out := make([]groupResult[struct{}], len(in))
-	for i := range in {
-		out[i].err = inv.store.PurchaseAccounts(ctx, in[i:i+1])
-	}
-	return out
 }
 
 // errNoCrypter is the failure of a credential operation without a key.

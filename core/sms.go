@@ -99,7 +99,10 @@ func NewSMS(tx Transactor, store SMSStore, ledger *Ledger, catalog *Catalog, pro
 	}
 	s := &SMS{tx: tx, store: store, ledger: ledger, catalog: catalog, provider: provider, events: events, cfg: cfg, logger: logger,
 		breaker: newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, cfg.Now)}
-	s.charges = group[NewSMSOrder, struct{}]{run: s.createOrders, max: maxGroup, parallel: groupParallel}
+	s.charges = group[NewSMSOrder, struct{}]{max: maxGroup, parallel: groupParallel,
+		run: func(ctx context.Context, in []NewSMSOrder) []groupResult[struct{}] {
+			return allOrEach(ctx, in, store.CreateSMSOrders)
+		}}
 	s.issues = group[IssuedNumber, issuedOrder]{run: s.recordNumbers, max: maxGroup, parallel: groupParallel}
 	return s
 }
@@ -261,31 +264,6 @@ func (s *SMS) charge(ctx context.Context, p PlaceSMSParams, offer Offer, fp stri
 		return o, err
 	}
 	return SMSOrder{}, Internal(errors.New("could not allocate a short id"))
-}
-
-// Placements share transactions of up to maxGroup, with up to groupParallel
-// of them running at once: enough to keep the database's cores busy while
-// each commit is shared.
-const (
-	maxGroup      = 64
-	groupParallel = 4
-)
-
-// createOrders records orders with their charges: all in one transaction
-// when they come together, and one by one when that fails, so that one
-// order refused (its wallet is short, its short id collided) refuses no
-// other.
-func (s *SMS) createOrders(ctx context.Context, in []NewSMSOrder) []groupResult[struct{}] {
-	if len(in) > 1 {
-		if err := s.store.CreateSMSOrders(ctx, in); err == nil {
-			return make([]groupResult[struct{}], len(in))
-		}
-	}
-	out := make([]groupResult[struct{}], len(in))
-	for i := range in {
-		out[i].err = s.store.CreateSMSOrders(ctx, in[i:i+1])
-	}
-	return out
 }
 
 // issuedOrder is an order whose number was recorded, or found false when it
