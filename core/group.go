@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Placements and purchases share transactions of up to maxGroup, with up
@@ -11,6 +12,7 @@ import (
 const (
 	maxGroup      = 64
 	groupParallel = 4
+	groupTimeout  = 30 * time.Second // bound on one batch's database work
 )
 
 // group runs concurrent calls of one kind together, to share commits. A
@@ -78,7 +80,11 @@ func (g *group[T, R]) runBatch(ctx context.Context, first *groupCall[T, R]) {
 	for i, c := range batch {
 		in[i] = c.in
 	}
-	out := g.run(ctx, in)
+	// The batch carries other callers' work: the leader's client going away
+	// must not cancel it.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
+	out := g.run(bctx, in)
+	cancel()
 	for i, c := range batch {
 		c.out = out[i]
 		close(c.done)

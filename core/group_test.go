@@ -83,3 +83,17 @@ func TestGroupGivesABatchErrorToEachCaller(t *testing.T) {
 	wg.Wait()
 	require.EqualValues(t, 20, failed.Load())
 }
+
+// A batch runs other callers' work too: the leader's context being
+// cancelled (its client went away) does not cancel the batch.
+func TestGroupBatchOutlivesTheLeadersContext(t *testing.T) {
+	t.Parallel()
+	g := group[int, int]{max: 8, parallel: 1, run: func(ctx context.Context, in []int) []groupResult[int] {
+		return eachResult(len(in), func(i int) int { return in[i] * 2 }, ctx.Err())
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, err := g.do(ctx, 21)
+	require.NoError(t, err)
+	require.Equal(t, 42, got)
+}
