@@ -97,3 +97,83 @@ func TestGroupBatchOutlivesTheLeadersContext(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 42, got)
 }
+
+// A panic in a batch fails that batch's calls and frees its slot: the
+// group keeps serving.
+func TestGroupSurvivesAPanickingBatch(t *testing.T) {
+	t.Parallel()
+	g := group[int, int]{max: 8, parallel: 1, run: func(_ context.Context, in []int) []groupResult[int] {
+		if in[0] == 13 {
+			panic("boom")
+		}
+		return eachResult(len(in), func(i int) int { return in[i] }, nil)
+	}}
+	func() {
+		defer func() { require.Equal(t, "boom", recover()) }()
+		_, _ = g.do(context.Background(), 13)
+	}()
+	got, err := g.do(context.Background(), 7)
+	require.NoError(t, err)
+	require.Equal(t, 7, got)
+	require.Zero(t, g.running)
+}
+
+// A call whose context ends while it waits in the queue leaves unrun.
+func TestGroupQueuedCallLeavesWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var ran sync.Map
+	g := group[int, int]{max: 8, parallel: 1, run: func(_ context.Context, in []int) []groupResult[int] {
+		for _, v := range in {
+			ran.Store(v, true)
+		}
+		if in[0] == 1 {
+			<-release
+		}
+		return eachResult(len(in), func(i int) int { return in[i] }, nil)
+	}}
+	go func() { _, _ = g.do(context.Background(), 1) }() // holds the only slot
+	require.Eventually(t, func() bool { _, ok := ran.Load(1); return ok }, time.Second, time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := g.do(ctx, 2)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	close(release)
+	got, err := g.do(context.Background(), 3)
+	require.NoError(t, err)
+	require.Equal(t, 3, got)
+	_, ran2 := ran.Load(2)
+	require.False(t, ran2, "the abandoned call never ran")
+}
+
+// allOrEach retries each input alone after a refused batch, and never after
+// a commit whose outcome is unknown.
+func TestAllOrEach(t *testing.T) {
+	t.Parallel()
+	short := Errorf(CodeInsufficientFunds, "short")
+	var writes [][]string
+	write := func(_ context.Context, in []string) error {
+		writes = append(writes, append([]string(nil), in...))
+		for _, v := range in {
+			switch v {
+			case "short":
+				return short
+			case "unknown":
+				return Internal(fmt.Errorf("commit: %w", ErrOutcomeUnknown))
+			}
+		}
+		return nil
+	}
+	out := allOrEach(context.Background(), []string{"a", "short", "b"}, write)
+	require.NoError(t, out[0].err)
+	require.ErrorIs(t, out[1].err, short)
+	require.NoError(t, out[2].err)
+	require.Equal(t, [][]string{{"a", "short", "b"}, {"a"}, {"short"}, {"b"}}, writes)
+
+	writes = nil
+	out = allOrEach(context.Background(), []string{"a", "unknown"}, write)
+	for _, r := range out {
+		require.ErrorIs(t, r.err, ErrOutcomeUnknown)
+	}
+	require.Len(t, writes, 1, "nothing is written again after an unanswered commit")
+}

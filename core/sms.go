@@ -273,17 +273,41 @@ type issuedOrder struct {
 	found bool
 }
 
-// recordNumbers records numbers bought for placing orders in one transaction.
+// recordNumbers records numbers bought for placing orders in one
+// transaction, and each alone if that fails, so that one bad number (or a
+// transient failure) costs no other buyer their number.
 func (s *SMS) recordNumbers(ctx context.Context, numbers []IssuedNumber) []groupResult[issuedOrder] {
+	out := make([]groupResult[issuedOrder], len(numbers))
 	orders, err := s.store.IssueSMSNumbers(ctx, numbers)
+	if err != nil {
+		for i, n := range numbers {
+			out[i].val, out[i].err = s.recordNumber(ctx, n)
+		}
+		return out
+	}
 	byID := make(map[string]SMSOrder, len(orders))
 	for _, o := range orders {
 		byID[o.ID] = o
 	}
-	return eachResult(len(numbers), func(i int) issuedOrder {
-		o, found := byID[numbers[i].OrderID]
-		return issuedOrder{order: o, found: found}
-	}, err)
+	for i, n := range numbers {
+		o, found := byID[n.OrderID]
+		out[i].val = issuedOrder{order: o, found: found}
+	}
+	return out
+}
+
+// recordNumber records one number. Recording is idempotent: when the order
+// is no longer placing because an earlier attempt (whose commit went
+// unanswered) recorded this very number, that is success.
+func (s *SMS) recordNumber(ctx context.Context, n IssuedNumber) (issuedOrder, error) {
+	orders, err := s.store.IssueSMSNumbers(ctx, []IssuedNumber{n})
+	if err == nil && len(orders) == 1 {
+		return issuedOrder{order: orders[0], found: true}, nil
+	}
+	if o, rerr := s.store.SMSOrderByID(ctx, n.OrderID); rerr == nil && o.Status != SMSPlacing && o.UpstreamID == n.Number.ActivationID {
+		return issuedOrder{order: o, found: true}, nil
+	}
+	return issuedOrder{}, err
 }
 
 // buy gets the number upstream and records the outcome. It does not follow

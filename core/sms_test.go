@@ -517,3 +517,36 @@ func TestSMSConcurrentPlacementsShareCommitsAndRefuseOnlyTheShort(t *testing.T) 
 	}
 	env.RequireLedgerClean(t)
 }
+
+// One bad number in a shared batch (here an activation id another order
+// already holds) costs the other buyers nothing: their numbers are recorded
+// one by one after the batch fails.
+func TestSMSOneBadNumberDoesNotFailTheBatch(t *testing.T) {
+	t.Parallel()
+	env := coretest.New(t, coretest.Options{})
+	u, p, _ := env.Reseller(t, 1, "500000")
+	ctx := context.Background()
+	taken := place(t, env, p, "wa", 187)
+	offer, _ := env.Catalog.Snapshot().Offer("wa", 187)
+	var placing []core.SMSOrder
+	for i, id := range []string{"31111111-0000-4000-8000-000000000001", "32222222-0000-4000-8000-000000000002"} {
+		o := core.SMSOrder{ID: id, ShortID: int64(31111111 + i*1111111), UserID: u.ID, APIKeyID: p.KeyID, Source: core.SourceAPI,
+			ServiceID: "wa", ServiceName: offer.Service.Name, CountryID: 187, CountryName: offer.Country.Name,
+			Price: offer.Price, Status: core.SMSPlacing, ChargeReference: "sms:" + id, CreatedAt: env.Clock.Now()}
+		charge, err := env.Ledger.PurchasePosting(u.ID, o.Price, o.ChargeReference, "")
+		require.NoError(t, err)
+		require.NoError(t, env.DB.CreateSMSOrders(ctx, []core.NewSMSOrder{{Order: o, Charge: charge}}))
+		placing = append(placing, o)
+	}
+	expires := env.Clock.Now().Add(20 * time.Minute)
+	orders, found, errs := env.SMS.RecordNumbers(ctx, []core.IssuedNumber{
+		{OrderID: placing[0].ID, Number: core.ProviderNumber{ActivationID: "fresh-activation", Phone: "15550001111"}, ExpiresAt: expires},
+		{OrderID: placing[1].ID, Number: core.ProviderNumber{ActivationID: taken.UpstreamID, Phone: "15550002222"}, ExpiresAt: expires},
+	})
+	require.NoError(t, errs[0])
+	require.True(t, found[0])
+	require.Equal(t, core.SMSPending, orders[0].Status)
+	require.Equal(t, "fresh-activation", orders[0].UpstreamID)
+	require.Error(t, errs[1], "the duplicate activation is refused")
+	require.Equal(t, core.SMSPlacing, order(t, env, p, placing[1].ID).Status)
+}

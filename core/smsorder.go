@@ -106,6 +106,9 @@ type SMSOrderFilter struct {
 var (
 	// ErrShortIDTaken: the generated short id collided; generate another.
 	ErrShortIDTaken = errors.New("short id taken")
+	// ErrOutcomeUnknown: the database did not answer a commit, so the
+	// writes may or may not have been made; they must not be made again.
+	ErrOutcomeUnknown = errors.New("the database did not confirm the commit")
 	// ErrIdempotencyKeyTaken: another order already holds the idempotency key.
 	ErrIdempotencyKeyTaken = errors.New("idempotency key taken")
 )

@@ -28,8 +28,8 @@ func scanAccountOrder(row pgx.Row) (core.AccountOrder, error) {
 
 // PurchaseAccounts implements core.InventoryStore: BEGIN, the orders, the
 // stock and the charges travel in one round trip and COMMIT in a second
-// (see pipeline.go), in wallet order so that transactions never wait on each
-// other in a cycle; one statement picks and sells each order's items.
+// (see pipeline.go), in wallet order so that two batches take their wallets in
+// the same order; one statement picks and sells each order's items.
 func (db *DB) PurchaseAccounts(ctx context.Context, purchases []core.NewAccountPurchase) error {
 	purchases = slices.Clone(purchases)
 	slices.SortStableFunc(purchases, func(a, b core.NewAccountPurchase) int { return cmp.Compare(a.Order.UserID, b.Order.UserID) })
@@ -59,7 +59,7 @@ func (db *DB) PurchaseAccounts(ctx context.Context, purchases []core.NewAccountP
 			RETURNING `+stockItemColumns, o.ProductID, o.Quantity, o.ID)
 		b.Queue(st.sql, st.args...)
 	}
-	return db.pipelineTx(ctx, b, func(br pgx.BatchResults) error {
+	return db.pipeline(ctx, b, func(br pgx.BatchResults) error {
 		for i, p := range purchases {
 			if err := readPurchase(br, p, statements[i]); err != nil {
 				return err

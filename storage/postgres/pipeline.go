@@ -2,10 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"accgen/core"
 )
 
 // Round trips, not statements, dominate a short write on a busy machine:
@@ -14,24 +17,70 @@ import (
 // The writes that pay for something (an order and its charge) are therefore
 // sent together.
 
-// pipeline sends b in one round trip and hands the results to read, in
-// order. Outside a transaction the batch is one implicit transaction: it
-// commits when every statement succeeds and is rolled back as a whole when
-// one fails (so it is retried as a whole after a deadlock or on a pooled
-// connection the server had closed). Inside one it joins the transaction.
+// pipeline begins a transaction and sends b in the same round trip, hands
+// the results to read, in order, and commits in a second round trip only if
+// read returns nil: a statement that fails, or a result read refuses, rolls
+// the whole batch back. (Sent without BEGIN the batch would be an implicit
+// transaction, committed by the server before read sees the results.) A
+// deadlock, a serialization failure or a pooled connection the server had
+// closed reruns the batch. Inside a caller's transaction the batch joins it.
 func (db *DB) pipeline(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {
 	if tx, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
-		return sendBatch(ctx, tx, b, read)
+		return sendBatch(ctx, tx, fresh(b), read)
 	}
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
-		err = sendBatch(ctx, db.pool, b, read)
+		err = db.pipelineOnce(ctx, b, read)
 		if !isRetryable(err) && !pgconn.SafeToRetry(err) {
 			return err
 		}
-		db.logger.WarnContext(ctx, "retrying pipeline", "attempt", attempt, "err", err)
+		db.logger.WarnContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
 	}
 	return err
+}
+
+func (db *DB) pipelineOnce(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return mapErr(beginError{err})
+	}
+	// A connection left inside a transaction (a failed ROLLBACK, a COMMIT
+	// never sent) is closed by the pool on release rather than reused.
+	defer conn.Release()
+	withBegin := fresh(b)
+	withBegin.QueuedQueries = append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, withBegin.QueuedQueries...)
+	err = sendBatch(ctx, conn, withBegin, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return mapErr(beginError{err})
+		}
+		return read(br)
+	})
+	if err != nil {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	tag, err := conn.Exec(ctx, "COMMIT")
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil && tag.String() != "COMMIT":
+		return core.Internal(errors.New("commit: the server rolled the transaction back"))
+	case errors.As(err, &pgErr):
+		return mapErr(fmt.Errorf("commit: %w", err)) // refused: rolled back
+	case err != nil:
+		return core.Internal(fmt.Errorf("commit: %w: %w", core.ErrOutcomeUnknown, err))
+	}
+	return nil
+}
+
+// fresh copies b's statements into a new batch: pgx records on each queued
+// statement how the connection that first sent it prepared it, so a batch
+// sent again (a retry, on another connection) must start anew.
+func fresh(b *pgx.Batch) *pgx.Batch {
+	out := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, len(b.QueuedQueries))}
+	for i, q := range b.QueuedQueries {
+		out.QueuedQueries[i] = &pgx.QueuedQuery{SQL: q.SQL, Arguments: q.Arguments}
+	}
+	return out
 }
 
 type batchSender interface {
@@ -45,48 +94,4 @@ func sendBatch(ctx context.Context, to batchSender, b *pgx.Batch, read func(pgx.
 		err = mapErr(fmt.Errorf("pipeline: %w", cerr))
 	}
 	return err
-}
-
-// pipelineTx begins a transaction and sends b in the same round trip, lets
-// read inspect the results, and commits in a second one: the transaction is
-// rolled back when read (or a statement) fails. It is for writes whose
-// results decide whether they may stand.
-func (db *DB) pipelineTx(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {
-	if _, ok := ctx.Value(txKey{}).(pgx.Tx); ok {
-		return db.InTx(ctx, func(ctx context.Context) error { return db.pipeline(ctx, b, read) })
-	}
-	var err error
-	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
-		err = db.pipelineTxOnce(ctx, b, read)
-		if !isRetryable(err) && !pgconn.SafeToRetry(err) {
-			return err
-		}
-		db.logger.WarnContext(ctx, "retrying transaction", "attempt", attempt, "err", err)
-	}
-	return err
-}
-
-func (db *DB) pipelineTxOnce(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {
-	conn, err := db.pool.Acquire(ctx)
-	if err != nil {
-		return mapErr(beginError{err})
-	}
-	// A connection left inside a transaction (a failed ROLLBACK) is closed
-	// by the pool on release rather than reused.
-	defer conn.Release()
-	withBegin := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)}
-	err = sendBatch(ctx, conn, withBegin, func(br pgx.BatchResults) error {
-		if _, err := br.Exec(); err != nil {
-			return mapErr(beginError{err})
-		}
-		return read(br)
-	})
-	if err != nil {
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-		return err
-	}
-	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
-		return mapErr(fmt.Errorf("commit: %w", err))
-	}
-	return nil
 }

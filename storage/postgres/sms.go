@@ -41,9 +41,9 @@ func (db *DB) collectSMS(rows pgx.Rows, err error) ([]core.SMSOrder, error) {
 	return orders, mapErr(err)
 }
 
-// CreateSMSOrders implements core.SMSStore: the orders and their charges
-// travel in one round trip, as one implicit transaction (see pipeline.go),
-// in wallet order so that batches never wait on each other in a cycle.
+// CreateSMSOrders implements core.SMSStore: BEGIN, the orders and their
+// charges travel in one round trip and COMMIT follows (see pipeline.go), in
+// wallet order so that two batches take their wallets in the same order.
 func (db *DB) CreateSMSOrders(ctx context.Context, orders []core.NewSMSOrder) error {
 	orders = slices.Clone(orders)
 	slices.SortStableFunc(orders, func(a, b core.NewSMSOrder) int { return cmp.Compare(a.Order.UserID, b.Order.UserID) })
@@ -72,8 +72,13 @@ func (db *DB) CreateSMSOrders(ctx context.Context, orders []core.NewSMSOrder) er
 			o := n.Order
 			_, err := br.Exec()
 			switch constraintName(err) {
-			case "sms_orders_pkey", "sms_orders_short_id_key":
+			case "sms_orders_short_id_key":
 				return core.ErrShortIDTaken
+			case "sms_orders_pkey":
+				// The id's random part makes a collision with another order
+				// impossible: this order was written before (a batch whose
+				// outcome was not known). It is charged; never place it twice.
+				return core.Internal(fmt.Errorf("sms order %s was already recorded", o.ID))
 			case "sms_orders_idempotency_key":
 				return core.ErrIdempotencyKeyTaken
 			case "sms_orders_user_id_fkey":
@@ -172,7 +177,7 @@ func (db *DB) transition(ctx context.Context, id, set, guard string, args ...any
 }
 
 // IssueSMSNumbers implements core.SMSStore: one primary-key UPDATE per
-// number, pipelined as one implicit transaction. (A single UPDATE … FROM
+// number, pipelined in one transaction. (A single UPDATE … FROM
 // unnest(…) let the planner join through the live-orders index and read
 // every live order once per batch.)
 func (db *DB) IssueSMSNumbers(ctx context.Context, numbers []core.IssuedNumber) ([]core.SMSOrder, error) {
@@ -185,7 +190,7 @@ func (db *DB) IssueSMSNumbers(ctx context.Context, numbers []core.IssuedNumber) 
 	}
 	var issued []core.SMSOrder
 	err := db.pipeline(ctx, b, func(br pgx.BatchResults) error {
-		issued = issued[:0]
+		issued = nil
 		for range numbers {
 			o, err := scanSMS(br.QueryRow())
 			if errors.Is(err, pgx.ErrNoRows) {
@@ -198,7 +203,10 @@ func (db *DB) IssueSMSNumbers(ctx context.Context, numbers []core.IssuedNumber) 
 		}
 		return nil
 	})
-	return issued, err
+	if err != nil {
+		return nil, err
+	}
+	return issued, nil
 }
 
 // FailSMSOrder implements core.SMSStore.

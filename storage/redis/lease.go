@@ -29,6 +29,7 @@ type lease struct {
 	remaining  int       // what Redis said was left after the last take
 	resetAfter time.Duration
 	used       time.Time
+	fetching   bool // a request is taking the next batch from Redis
 }
 
 // take hands out one leased token if one is left and fresh.
@@ -59,8 +60,13 @@ func (ls *lease) nextSize(now time.Time, max int) int {
 }
 
 // granted records a batch of n tokens (n ≥ 1) of which one is used now.
+// Several requests of one key may have fetched at once: their tokens add up.
 func (ls *lease) granted(now time.Time, n, remaining int, resetAfter time.Duration) {
-	ls.tokens, ls.expires = n-1, now.Add(leaseTTL)
+	if !now.Before(ls.expires) {
+		ls.tokens = 0
+	}
+	ls.tokens += n - 1
+	ls.expires = now.Add(leaseTTL)
 	ls.remaining, ls.resetAfter = remaining, resetAfter
 }
 

@@ -52,33 +52,51 @@ func NewRateLimiter(c *Client, limit core.RateLimit, logger *slog.Logger) *RateL
 }
 
 // Allow implements core.RateLimiter. A busy key is served from a lease of
-// tokens taken from Redis in one round trip (see lease.go).
+// tokens taken from Redis in one round trip (see lease.go). The lease is
+// not held during that round trip: requests of one key never queue behind
+// each other's Redis calls (nor, in an outage, behind each other's timeouts).
 func (l *RateLimiter) Allow(ctx context.Context, key string) (core.RateDecision, error) {
 	now := time.Now()
 	ls := l.leases.get(key, now)
 	ls.mu.Lock()
-	defer ls.mu.Unlock()
 	if ls.take(now) {
-		return core.RateDecision{Allowed: true, Limit: l.limit, Remaining: ls.remaining + ls.tokens, ResetAfter: ls.resetAfter}, nil
+		d := core.RateDecision{Allowed: true, Limit: l.limit, Remaining: ls.remaining + ls.tokens, ResetAfter: ls.resetAfter}
+		ls.mu.Unlock()
+		return d, nil
 	}
-	n := ls.nextSize(now, l.maxLease)
+	// One request at a time refills the lease; the others meanwhile ask
+	// Redis for their own token, as without leases.
+	n, refill := 1, !ls.fetching
+	if refill {
+		n, ls.fetching = ls.nextSize(now, l.maxLease), true
+	}
+	ls.mu.Unlock()
+	if refill {
+		defer func() {
+			ls.mu.Lock()
+			ls.fetching = false
+			ls.mu.Unlock()
+		}()
+	}
+
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
 	res, err := l.limiter.AllowAtMost(ctx, l.client.key("rate", key), redis_rate.Limit{
 		Rate: l.limit.Requests, Burst: l.limit.Requests, Period: l.limit.Period,
 	}, n)
 	if err != nil {
-		ls.refused()
 		l.warnFallback(ctx, err)
 		return l.fallback.allow(key), nil
 	}
 	d := core.RateDecision{Limit: l.limit, Remaining: res.Remaining, ResetAfter: res.ResetAfter}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
 	if res.Allowed < 1 {
 		ls.refused()
 		d.RetryAfter = res.RetryAfter
 		return d, nil
 	}
-	ls.granted(now, res.Allowed, res.Remaining, res.ResetAfter)
+	ls.granted(time.Now(), res.Allowed, res.Remaining, res.ResetAfter)
 	d.Allowed, d.Remaining = true, res.Remaining+ls.tokens
 	return d, nil
 }
