@@ -29,7 +29,14 @@ type lease struct {
 	remaining  int       // what Redis said was left after the last take
 	resetAfter time.Duration
 	used       time.Time
-	fetching   bool // a request is taking the next batch from Redis
+
+	// refill is closed when the request taking the next batch from Redis
+	// has its answer (nil when none is in flight); the flags say how the
+	// last refill ended, for the requests that waited for it.
+	refill        chan struct{}
+	refillFailed  bool // Redis did not answer
+	refillRefused bool // the key is at its limit
+	retryAfter    time.Duration
 }
 
 // take hands out one leased token if one is left and fresh.
@@ -60,12 +67,8 @@ func (ls *lease) nextSize(now time.Time, max int) int {
 }
 
 // granted records a batch of n tokens (n ≥ 1) of which one is used now.
-// Several requests of one key may have fetched at once: their tokens add up.
 func (ls *lease) granted(now time.Time, n, remaining int, resetAfter time.Duration) {
-	if !now.Before(ls.expires) {
-		ls.tokens = 0
-	}
-	ls.tokens += n - 1
+	ls.tokens = n - 1
 	ls.expires = now.Add(leaseTTL)
 	ls.remaining, ls.resetAfter = remaining, resetAfter
 }

@@ -52,47 +52,68 @@ func NewRateLimiter(c *Client, limit core.RateLimit, logger *slog.Logger) *RateL
 }
 
 // Allow implements core.RateLimiter. A busy key is served from a lease of
-// tokens taken from Redis in one round trip (see lease.go). The lease is
-// not held during that round trip: requests of one key never queue behind
-// each other's Redis calls (nor, in an outage, behind each other's timeouts).
+// tokens taken from Redis in one round trip (see lease.go). One request at a
+// time refills a key's lease, outside the lease's lock; requests arriving
+// meanwhile wait for that one round trip and share its outcome (a refusal,
+// or Redis failing: then they fall back at once instead of each waiting out
+// its own timeout).
 func (l *RateLimiter) Allow(ctx context.Context, key string) (core.RateDecision, error) {
-	now := time.Now()
-	ls := l.leases.get(key, now)
+	ls := l.leases.get(key, time.Now())
 	ls.mu.Lock()
-	if ls.take(now) {
-		d := core.RateDecision{Allowed: true, Limit: l.limit, Remaining: ls.remaining + ls.tokens, ResetAfter: ls.resetAfter}
-		ls.mu.Unlock()
-		return d, nil
-	}
-	// One request at a time refills the lease; the others meanwhile ask
-	// Redis for their own token, as without leases.
-	n, refill := 1, !ls.fetching
-	if refill {
-		n, ls.fetching = ls.nextSize(now, l.maxLease), true
-	}
-	ls.mu.Unlock()
-	if refill {
-		defer func() {
-			ls.mu.Lock()
-			ls.fetching = false
+	for {
+		now := time.Now()
+		if ls.take(now) {
+			d := core.RateDecision{Allowed: true, Limit: l.limit, Remaining: ls.remaining + ls.tokens, ResetAfter: ls.resetAfter}
 			ls.mu.Unlock()
-		}()
+			return d, nil
+		}
+		if ls.refill == nil {
+			break
+		}
+		wait := ls.refill
+		ls.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return l.fallback.allow(key), nil
+		}
+		ls.mu.Lock()
+		switch {
+		case ls.refillFailed:
+			ls.mu.Unlock()
+			return l.fallback.allow(key), nil
+		case ls.refillRefused:
+			d := core.RateDecision{Limit: l.limit, Remaining: 0, RetryAfter: ls.retryAfter, ResetAfter: ls.resetAfter}
+			ls.mu.Unlock()
+			return d, nil
+		}
+		// Granted, but the waiters before this one used it up: refill again.
 	}
+	n := ls.nextSize(time.Now(), l.maxLease)
+	done := make(chan struct{})
+	ls.refill = done
+	ls.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(ctx, l.timeout)
-	defer cancel()
-	res, err := l.limiter.AllowAtMost(ctx, l.client.key("rate", key), redis_rate.Limit{
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
+	res, err := l.limiter.AllowAtMost(rctx, l.client.key("rate", key), redis_rate.Limit{
 		Rate: l.limit.Requests, Burst: l.limit.Requests, Period: l.limit.Period,
 	}, n)
+	cancel()
+
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.refill = nil
+	ls.refillFailed, ls.refillRefused = err != nil, err == nil && res.Allowed < 1
+	defer close(done)
 	if err != nil {
+		ls.refused()
 		l.warnFallback(ctx, err)
 		return l.fallback.allow(key), nil
 	}
 	d := core.RateDecision{Limit: l.limit, Remaining: res.Remaining, ResetAfter: res.ResetAfter}
-	ls.mu.Lock()
-	defer ls.mu.Unlock()
 	if res.Allowed < 1 {
 		ls.refused()
+		ls.retryAfter, ls.resetAfter = res.RetryAfter, res.ResetAfter
 		d.RetryAfter = res.RetryAfter
 		return d, nil
 	}

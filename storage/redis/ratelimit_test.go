@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,4 +115,43 @@ func TestRateLimiterLeasesNeverExceedTheLimit(t *testing.T) {
 	t.Logf("%d of 2400 allowed in %s (ceiling %d)", got, elapsed, ceiling)
 	require.LessOrEqual(t, got, ceiling)
 	require.GreaterOrEqual(t, got, int64(limit.Requests)*9/10, "leases may lose a few tokens, not the allowance")
+}
+
+// With Redis gone, concurrent requests of one busy key do not queue behind
+// each other's timeouts: they share the one failed refill and fall back.
+func TestRateLimiterOutageDoesNotSerialiseABusyKey(t *testing.T) {
+	t.Parallel()
+	// A "Redis" on loopback that accepts connections and never answers:
+	// every call waits out the limiter's timeout.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+		}
+	}()
+	c, err := redis.New("redis://"+ln.Addr().String()+"/0", "test:")
+	require.NoError(t, err)
+	defer c.Close()
+	l := redis.NewRateLimiter(c, core.RateLimit{Requests: 100000, Period: time.Second}, slog.New(slog.DiscardHandler))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			d, err := l.Allow(context.Background(), "busy")
+			if err != nil || !d.Allowed {
+				t.Errorf("allowed %v, err %v", d.Allowed, err)
+			}
+		})
+	}
+	wg.Wait()
+	// The limiter gives Redis 50 ms; forty timeouts in a row would be 2 s.
+	took := time.Since(start)
+	t.Logf("40 requests in %s", took)
+	require.Less(t, took, 500*time.Millisecond)
 }

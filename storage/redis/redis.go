@@ -30,6 +30,10 @@ func New(url, prefix string) (*Client, error) {
 	opts.ReadTimeout = 500 * time.Millisecond
 	opts.WriteTimeout = 500 * time.Millisecond
 	opts.MaxRetries = 1
+	// A caller's deadline bounds the call (the rate limiter gives Redis
+	// 50 ms before it falls back); without this go-redis waits out its own
+	// read timeout on a Redis that accepts and never answers.
+	opts.ContextTimeoutEnabled = true
 	return &Client{rdb: goredis.NewClient(opts), prefix: prefix}, nil
 }
 
