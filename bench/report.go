@@ -83,7 +83,8 @@ a subset.
   the product row through foreign-key checks (MultiXacts on one row for every transaction in flight; both
   parents are now permanent and checked without a lock, migration 00007); the balance check ran twice per
   transaction at commit (now once per statement, 00008); the placement's statements went one round trip
-  each (now BEGIN, order and charge travel as one pipeline: 1.11 ms → 0.58 ms per order on one client);
+  each (now BEGIN, order and charge travel as one pipeline and COMMIT follows once the results are read: two round
+  trips instead of four; on one client all four statements took 1.11 ms sent one by one, 0.58 ms pipelined);
   recording numbers with one UPDATE … FROM unnest let the planner read every live order per batch (now one
   primary-key UPDATE per number); 26 index entries per order, 6 of them guarding nothing (00009); and
   finally each order's two commits waited for their own WAL flush, so placements that arrive together now

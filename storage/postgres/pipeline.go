@@ -15,7 +15,8 @@ import (
 // measured with pgbench on one client, a placement's BEGIN, INSERT, posting
 // and COMMIT took 1.11 ms sent one by one and 0.58 ms sent as one pipeline.
 // The writes that pay for something (an order and its charge) are therefore
-// sent together.
+// sent together, with the BEGIN; the COMMIT follows once their results have
+// been read.
 
 // pipeline begins a transaction and sends b in the same round trip, hands
 // the results to read, in order, and commits in a second round trip only if
