@@ -29,6 +29,7 @@ type group[T, R any] struct {
 	run      func(ctx context.Context, in []T) []groupResult[R]
 	max      int // bound on one batch
 	parallel int // batches running at once (at least 1)
+	observe  func(size int)
 
 	mu      sync.Mutex
 	queue   []*groupCall[T, R]
@@ -117,6 +118,9 @@ func (g *group[T, R]) runBatch(ctx context.Context, first *groupCall[T, R]) {
 	in := make([]T, len(batch))
 	for i, c := range batch {
 		in[i] = c.in
+	}
+	if g.observe != nil {
+		g.observe(len(batch))
 	}
 	// The batch carries other callers' work: the leader's client going away
 	// must not cancel it.

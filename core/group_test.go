@@ -17,8 +17,8 @@ import (
 // than the bound, and a lone caller runs at once.
 func TestGroupBatchesConcurrentCalls(t *testing.T) {
 	t.Parallel()
-	var calls, largest, running, maxRunning atomic.Int64
-	g := group[int, string]{max: 16, parallel: 3, run: func(_ context.Context, in []int) []groupResult[string] {
+	var calls, largest, running, maxRunning, observed atomic.Int64
+	g := group[int, string]{max: 16, parallel: 3, observe: func(n int) { observed.Add(int64(n)) }, run: func(_ context.Context, in []int) []groupResult[string] {
 		calls.Add(1)
 		if r := running.Add(1); r > maxRunning.Load() {
 			maxRunning.Store(r)
@@ -61,6 +61,7 @@ func TestGroupBatchesConcurrentCalls(t *testing.T) {
 	require.Less(t, calls.Load(), int64(n/2), "concurrent calls share batches")
 	require.LessOrEqual(t, largest.Load(), int64(16))
 	require.Zero(t, g.running, "every batch slot is freed when the queue is empty")
+	require.EqualValues(t, n+1, observed.Load(), "every call is observed in one batch")
 	require.LessOrEqual(t, maxRunning.Load(), int64(3), "no more batches at once than allowed")
 }
 

@@ -149,6 +149,12 @@ func NewInventory(store InventoryStore, tx Transactor, ledger *Ledger, crypt Cry
 	return inv
 }
 
+// ObserveBatches reports the size of each shared purchase transaction
+// (kind "account_purchases"), for metrics. Call it before serving.
+func (inv *Inventory) ObserveBatches(observe func(kind string, size int)) {
+	inv.purchases.observe = func(n int) { observe("account_purchases", n) }
+}
+
 // errNoCrypter is the failure of a credential operation without a key.
 var errNoCrypter = Internal(errors.New("inventory: no encryption key configured (ACCGEN_ENCRYPTION_KEY)"))
 

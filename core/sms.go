@@ -30,6 +30,9 @@ type SMSConfig struct {
 	// OnPlaced and OnPoll observe placements and poll ticks (metrics); optional.
 	OnPlaced func(outcome string)
 	OnPoll   func(PollStats, error)
+	// OnBatch observes the size of each shared transaction (group.go), by
+	// kind: "sms_orders" (orders and charges), "sms_numbers"; optional.
+	OnBatch func(kind string, size int)
 }
 
 // SMSEvents is told, inside the transaction that records an SMS, that one
@@ -97,13 +100,18 @@ func NewSMS(tx Transactor, store SMSStore, ledger *Ledger, catalog *Catalog, pro
 	if cfg.OnPoll == nil {
 		cfg.OnPoll = func(PollStats, error) {}
 	}
+	if cfg.OnBatch == nil {
+		cfg.OnBatch = func(string, int) {}
+	}
 	s := &SMS{tx: tx, store: store, ledger: ledger, catalog: catalog, provider: provider, events: events, cfg: cfg, logger: logger,
 		breaker: newBreaker(cfg.BreakerThreshold, cfg.BreakerCooldown, cfg.Now)}
 	s.charges = group[NewSMSOrder, struct{}]{max: maxGroup, parallel: groupParallel,
 		run: func(ctx context.Context, in []NewSMSOrder) []groupResult[struct{}] {
 			return allOrEach(ctx, in, store.CreateSMSOrders)
-		}}
-	s.issues = group[IssuedNumber, issuedOrder]{run: s.recordNumbers, max: maxGroup, parallel: groupParallel}
+		},
+		observe: func(n int) { cfg.OnBatch("sms_orders", n) }}
+	s.issues = group[IssuedNumber, issuedOrder]{run: s.recordNumbers, max: maxGroup, parallel: groupParallel,
+		observe: func(n int) { cfg.OnBatch("sms_numbers", n) }}
 	return s
 }
 

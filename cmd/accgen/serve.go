@@ -87,6 +87,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		logger.Warn("redis is unreachable; serving with in-process rate limits until it returns", "err", err)
 	}
 	m := newMetrics(a.db, rdb, logger)
+	a.inventory.ObserveBatches(m.SharedTransaction)
 	sms, catalog, err := startSMS(ctx, a, upstreamURL, upstreamKey, m, logger)
 	if err != nil {
 		return err
@@ -180,7 +181,7 @@ func startSMS(ctx context.Context, a *app, upstreamURL, upstreamKey string, m *m
 	sms := core.NewSMS(a.db, a.db, a.ledger, catalog, provider, nil, core.SMSConfig{
 		TTL: a.cfg.SMSTTL, KeepChargeAfterCode: !a.cfg.SMSRefundCompleted,
 		PlacingTimeout: a.cfg.SMSPlacingTimeout, OrphanGrace: a.cfg.SMSOrphanGrace, BreakerCooldown: a.cfg.BreakerCooldown,
-		OnPlaced: m.SMSPlaced, OnPoll: m.Polled,
+		OnPlaced: m.SMSPlaced, OnPoll: m.Polled, OnBatch: m.SharedTransaction,
 	}, logger.With("component", "sms"))
 	return sms, catalog, nil
 }

@@ -26,6 +26,7 @@ type Metrics struct {
 	upstreamCalls  *prometheus.CounterVec
 	upstreamTime   *prometheus.HistogramVec
 	smsPlaced      *prometheus.CounterVec
+	sharedTx       *prometheus.HistogramVec
 	pollTicks      *prometheus.CounterVec
 	pollRequests   prometheus.Counter
 	pollCodes      prometheus.Counter
@@ -57,6 +58,10 @@ func New() *Metrics {
 		smsPlaced: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "accgen_sms_orders_placed_total", Help: "SMS order placements handled by this instance, by outcome.",
 		}, []string{"outcome"}),
+		sharedTx: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "accgen_shared_transaction_size", Help: "Writes that arrived together and shared one transaction, by kind (sms_orders, sms_numbers, account_purchases).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}, []string{"kind"}),
 		pollTicks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "accgen_sms_poll_ticks_total", Help: "Poll ticks run by this instance, by result.",
 		}, []string{"result"}),
@@ -83,7 +88,7 @@ func New() *Metrics {
 			Name: "accgen_bot_updates_total", Help: "Telegram updates received by this instance, by kind (message, callback_query, my_chat_member, other) and result (ok, timeout, panic, dropped).",
 		}, []string{"kind", "result"}),
 	}
-	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.upstreamCalls, m.upstreamTime, m.smsPlaced, m.pollTicks,
+	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.upstreamCalls, m.upstreamTime, m.smsPlaced, m.sharedTx, m.pollTicks,
 		m.pollRequests, m.pollCodes, m.pollLive, m.pollLastOK, m.webhookAttempt, m.webhookLatency, m.botUpdates,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -96,6 +101,11 @@ func (m *Metrics) Handler() http.Handler {
 
 // Register adds a collector (pool stats, database gauges).
 func (m *Metrics) Register(c prometheus.Collector) { m.reg.MustRegister(c) }
+
+// SharedTransaction observes how many writes of a kind shared a transaction.
+func (m *Metrics) SharedTransaction(kind string, size int) {
+	m.sharedTx.WithLabelValues(kind).Observe(float64(size))
+}
 
 // SMSPlaced counts a placement outcome.
 func (m *Metrics) SMSPlaced(outcome string) { m.smsPlaced.WithLabelValues(outcome).Inc() }

@@ -92,3 +92,15 @@ func TestStatsFromTheDatabase(t *testing.T) {
 	require.Contains(t, out, `accgen_ledger_ngn{total="wallets"} `+wallet.String())
 	require.True(t, strings.Contains(out, "accgen_sms_oldest_live_order_seconds"))
 }
+
+func TestSharedTransactionSizes(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	for _, n := range []int{1, 3, 40} {
+		m.SharedTransaction("sms_orders", n)
+	}
+	out := scrape(t, m)
+	require.Contains(t, out, `accgen_shared_transaction_size_count{kind="sms_orders"} 3`)
+	require.Contains(t, out, `accgen_shared_transaction_size_sum{kind="sms_orders"} 44`)
+	require.Contains(t, out, `accgen_shared_transaction_size_bucket{kind="sms_orders",le="4"} 2`)
+}
