@@ -148,19 +148,6 @@ func (g *group[T, R]) passSlot() {
 	next.lead <- struct{}{}
 }
 
-// eachResult gives every input of a batch the same outcome.
-func eachResult[R any](n int, val func(i int) R, err error) []groupResult[R] {
-	out := make([]groupResult[R], n)
-	for i := range out {
-		if err != nil {
-			out[i].err = err
-		} else {
-			out[i].val = val(i)
-		}
-	}
-	return out
-}
-
 // allOrEach writes a batch with one all-or-nothing call. When the batch
 // fails, each input is written alone, so that one refusal (a wallet short of
 // money, a colliding id, a credential that will not open) refuses no other

@@ -178,3 +178,16 @@ func TestAllOrEach(t *testing.T) {
 	}
 	require.Len(t, writes, 1, "nothing is written again after an unanswered commit")
 }
+
+// eachResult gives every input of a batch the same outcome.
+func eachResult[R any](n int, val func(i int) R, err error) []groupResult[R] {
+	out := make([]groupResult[R], n)
+	for i := range out {
+		if err != nil {
+			out[i].err = err
+		} else {
+			out[i].val = val(i)
+		}
+	}
+	return out
+}

@@ -41,11 +41,11 @@ func (s *SMS) Poll(ctx context.Context) (PollStats, error) {
 		s.lastActivations.Store(&activationList{at: s.cfg.Now(), acts: acts})
 	}
 	byID := make(map[string]ProviderActivation, len(acts))
-	var missing, coded []string
+	var read []string // orders upstream shows a code for, or has lost
 	switch {
 	case ProviderErrorKindOf(err) == ProviderUnsupported:
 		for _, l := range live {
-			missing = append(missing, l.OrderID)
+			read = append(read, l.OrderID)
 		}
 	case err != nil:
 		return st, err
@@ -54,33 +54,30 @@ func (s *SMS) Poll(ctx context.Context) (PollStats, error) {
 			byID[a.ID] = a
 		}
 		for _, l := range live {
-			switch a, ok := byID[l.UpstreamID]; {
-			case !ok:
-				missing = append(missing, l.OrderID)
-			case len(a.Codes) > 0:
-				coded = append(coded, l.OrderID)
+			if a, ok := byID[l.UpstreamID]; !ok || len(a.Codes) > 0 {
+				read = append(read, l.OrderID)
 			}
 		}
 	}
-	// Only orders upstream shows a code for, or has lost, are read in full:
-	// a tick over thousands of waiting orders stays one light query.
-	if len(coded) > 0 {
-		orders, err := s.store.PendingSMSOrders(ctx, coded)
-		if err != nil {
-			return st, err
-		}
-		for _, o := range orders {
-			st.Delivered += s.apply(ctx, o, byID[o.UpstreamID])
+	if len(read) == 0 {
+		return st, nil
+	}
+	// Only those orders are read in full, in one query: a tick over
+	// thousands of waiting orders stays one light query.
+	orders, err := s.store.PendingSMSOrders(ctx, read)
+	if err != nil {
+		return st, err
+	}
+	var missing []SMSOrder
+	for _, o := range orders {
+		if a, ok := byID[o.UpstreamID]; ok {
+			st.Delivered += s.apply(ctx, o, a)
+		} else {
+			missing = append(missing, o)
 		}
 	}
-	if len(missing) > 0 {
-		orders, err := s.store.PendingSMSOrders(ctx, missing)
-		if err != nil {
-			return st, err
-		}
-		st.Requests += len(orders)
-		st.Delivered += s.pollEach(ctx, orders)
-	}
+	st.Requests += len(missing)
+	st.Delivered += s.pollEach(ctx, missing)
 	return st, nil
 }
 
